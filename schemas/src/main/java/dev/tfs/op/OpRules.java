@@ -1,0 +1,234 @@
+package dev.tfs.op;
+
+import dev.tfs.op.schema.Create;
+import dev.tfs.op.schema.Fallocate;
+import dev.tfs.op.schema.Link;
+import dev.tfs.op.schema.Mkdir;
+import dev.tfs.op.schema.Mknod;
+import dev.tfs.op.schema.OpRecord;
+import dev.tfs.op.schema.RemoveXattr;
+import dev.tfs.op.schema.Rename;
+import dev.tfs.op.schema.SetAttr;
+import dev.tfs.op.schema.SetXattr;
+import dev.tfs.op.schema.SnapshotBegin;
+import dev.tfs.op.schema.SnapshotEnd;
+import dev.tfs.op.schema.Symlink;
+import dev.tfs.op.schema.Truncate;
+import dev.tfs.op.schema.Write;
+import dev.tfs.path.OpPaths;
+
+/**
+ * Field rules every op must satisfy beyond its Avro shape. The decoder applies them, so a consumer
+ * never sees an op with a traversal path, a negative size or an impossible seq; writers apply them
+ * too, so tfs never produces such an op.
+ */
+public final class OpRules {
+  /** Largest file offset an op may address (1 PiB): beyond any file system tfs targets. */
+  public static final long MAX_FILE_BYTES = 1L << 50;
+
+  /** Linux XATTR_NAME_MAX. */
+  public static final int MAX_XATTR_NAME_BYTES = 255;
+
+  /** Linux XATTR_SIZE_MAX. */
+  public static final int MAX_XATTR_VALUE_BYTES = 65536;
+
+  /** S_IFMT and the two special file types tfs captures. */
+  public static final int S_IFMT = 0170000;
+
+  public static final int S_IFIFO = 0010000;
+  public static final int S_IFSOCK = 0140000;
+
+  private OpRules() {}
+
+  /**
+   * Returns the first rule {@code op} breaks, or null when it is valid.
+   *
+   * <p>Rules: a valid volume name; epoch &gt; 0; seq &ge; 1; partition &ge; 0; 0 &le;
+   * partitionPrevSeq &lt; seq; a valid path (not the root for kinds that name a file); valid
+   * rename/link targets; permission bits within 07777; FIFO or socket for mknod; offsets and sizes
+   * within [0, {@link #MAX_FILE_BYTES}]; symlink targets and xattr names non-empty and without NUL.
+   */
+  public static String problem(OpRecord op) {
+    if (op.getVolume() == null || !Volumes.isValid(op.getVolume())) {
+      return "invalid volume name";
+    }
+    if (op.getEpoch() <= 0) {
+      return "epoch must be positive, got " + op.getEpoch();
+    }
+    if (op.getSeq() < 1) {
+      return "seq must be at least 1, got " + op.getSeq();
+    }
+    if (op.getPartition() < 0) {
+      return "partition must not be negative, got " + op.getPartition();
+    }
+    if (op.getPartitionPrevSeq() < 0 || op.getPartitionPrevSeq() >= op.getSeq()) {
+      return "partitionPrevSeq "
+          + op.getPartitionPrevSeq()
+          + " is not in [0, seq="
+          + op.getSeq()
+          + ")";
+    }
+    byte[] path = Ops.bytes(op.getPath());
+    String pathProblem = OpPaths.problem(path);
+    if (pathProblem != null) {
+      return "path: " + pathProblem;
+    }
+    Object body = op.getOp();
+    if (body == null) {
+      return "op body is missing";
+    }
+    OpKind kind = OpKind.of(body);
+    boolean rootAllowed =
+        kind == OpKind.SETATTR
+            || kind == OpKind.SETXATTR
+            || kind == OpKind.REMOVEXATTR
+            || kind == OpKind.SNAPSHOT_BEGIN
+            || kind == OpKind.SNAPSHOT_END;
+    if (path.length == 0 && !rootAllowed) {
+      return kind.label() + " cannot act on the volume root";
+    }
+    switch (kind) {
+      case CREATE:
+        return modeProblem(((Create) body).getMode());
+      case MKDIR:
+        return modeProblem(((Mkdir) body).getMode());
+      case MKNOD:
+        {
+          int mode = ((Mknod) body).getMode();
+          int type = mode & S_IFMT;
+          if (type != S_IFIFO && type != S_IFSOCK) {
+            return "mknod type " + Integer.toOctalString(type) + " is not a FIFO or a socket";
+          }
+          return modeProblem(mode & ~S_IFMT);
+        }
+      case WRITE:
+        {
+          Write w = (Write) body;
+          return rangeProblem(w.getOffset(), w.getData() == null ? -1 : w.getData().remaining());
+        }
+      case TRUNCATE:
+        {
+          long size = ((Truncate) body).getSize();
+          return size < 0 || size > MAX_FILE_BYTES
+              ? "truncate size " + size + " out of range"
+              : null;
+        }
+      case FALLOCATE:
+        {
+          Fallocate f = (Fallocate) body;
+          if (f.getLength() <= 0) {
+            return "fallocate length must be positive, got " + f.getLength();
+          }
+          return rangeProblem(f.getOffset(), f.getLength());
+        }
+      case RENAME:
+        return targetProblem("rename", Ops.bytes(((Rename) body).getTo()), path);
+      case LINK:
+        return targetProblem("link", Ops.bytes(((Link) body).getTo()), path);
+      case SYMLINK:
+        {
+          byte[] target = Ops.bytes(((Symlink) body).getTarget());
+          if (target.length == 0 || target.length > OpPaths.MAX_PATH_BYTES) {
+            return "symlink target length "
+                + target.length
+                + " not in [1, "
+                + OpPaths.MAX_PATH_BYTES
+                + "]";
+          }
+          return indexOfNul(target) >= 0 ? "symlink target contains NUL" : null;
+        }
+      case SETATTR:
+        {
+          SetAttr a = (SetAttr) body;
+          return a.getMode() == null ? null : modeProblem(a.getMode());
+        }
+      case SETXATTR:
+        {
+          SetXattr x = (SetXattr) body;
+          String p = xattrNameProblem(Ops.bytes(x.getName()));
+          if (p != null) {
+            return p;
+          }
+          int len = x.getValue() == null ? -1 : x.getValue().remaining();
+          return len < 0 || len > MAX_XATTR_VALUE_BYTES
+              ? "xattr value length " + len + " out of range"
+              : null;
+        }
+      case REMOVEXATTR:
+        return xattrNameProblem(Ops.bytes(((RemoveXattr) body).getName()));
+      case SNAPSHOT_BEGIN:
+        {
+          SnapshotBegin b = (SnapshotBegin) body;
+          return b.getEntries() < 0 || b.getBytes() < 0 ? "negative snapshot counts" : null;
+        }
+      case SNAPSHOT_END:
+        {
+          SnapshotEnd e = (SnapshotEnd) body;
+          return e.getEntries() < 0 || e.getBytes() < 0 ? "negative snapshot counts" : null;
+        }
+      default:
+        return null;
+    }
+  }
+
+  /** Throws an {@link IllegalArgumentException} naming the rule {@code op} breaks. */
+  public static OpRecord validate(OpRecord op) {
+    String p = problem(op);
+    if (p != null) {
+      throw new IllegalArgumentException("invalid op (seq " + op.getSeq() + "): " + p);
+    }
+    return op;
+  }
+
+  private static String modeProblem(int mode) {
+    return (mode & ~07777) != 0
+        ? "mode " + Integer.toOctalString(mode) + " has bits beyond 07777"
+        : null;
+  }
+
+  private static String rangeProblem(long offset, long length) {
+    if (length < 0) {
+      return "data is missing";
+    }
+    if (offset < 0 || offset > MAX_FILE_BYTES || length > MAX_FILE_BYTES - offset) {
+      return "range offset="
+          + offset
+          + " length="
+          + length
+          + " is outside [0, "
+          + MAX_FILE_BYTES
+          + "]";
+    }
+    return null;
+  }
+
+  private static String targetProblem(String kind, byte[] to, byte[] path) {
+    String p = OpPaths.problem(to);
+    if (p != null) {
+      return kind + " target: " + p;
+    }
+    if (to.length == 0) {
+      return kind + " target is the volume root";
+    }
+    if (kind.equals("rename") && OpPaths.isSelfOrDescendant(path, to) && to.length != path.length) {
+      return "rename moves a directory beneath itself";
+    }
+    return null;
+  }
+
+  private static String xattrNameProblem(byte[] name) {
+    if (name.length == 0 || name.length > MAX_XATTR_NAME_BYTES) {
+      return "xattr name length " + name.length + " not in [1, " + MAX_XATTR_NAME_BYTES + "]";
+    }
+    return indexOfNul(name) >= 0 ? "xattr name contains NUL" : null;
+  }
+
+  private static int indexOfNul(byte[] b) {
+    for (int i = 0; i < b.length; i++) {
+      if (b[i] == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
