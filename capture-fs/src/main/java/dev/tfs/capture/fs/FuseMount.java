@@ -1,0 +1,249 @@
+package dev.tfs.capture.fs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import jnr.ffi.Struct;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseStubFS;
+
+/**
+ * Mounts a {@link PassthroughFs} with the options tfs needs, waits until the kernel shows the
+ * mount, and unmounts it.
+ *
+ * <p>Options, each measured or required here:
+ *
+ * <ul>
+ *   <li>{@code big_writes,max_write=131072}: jnr-fuse (libfuse2) otherwise gets 4 KiB writes.
+ *   <li>{@code use_ino}: st_ino from the store, so hard links show one inode through the mount.
+ *   <li>{@code hard_remove} plus {@code flag_nullpath_ok}: libfuse's default renames a file that is
+ *       unlinked while open to {@code .fuse_hiddenNNN}, which would be captured as a rename and
+ *       replicated; with hard_remove the store file is unlinked at once and later calls on the open
+ *       fh arrive with a null path (served from the fh, not captured: no name remains).
+ *   <li>{@code default_permissions} (the kernel checks modes against the caller: the daemon is
+ *       root) and {@code allow_other} (other users may use the mount; needs default_permissions).
+ *   <li>{@code auto_unmount}: after a SIGKILL the kernel mount is removed by fusermount instead of
+ *       staying dead ("Transport endpoint is not connected") until someone unmounts it.
+ *   <li>{@code attr_timeout}/{@code entry_timeout}/{@code negative_timeout}: the daemon is the only
+ *       writer of its store, so the kernel may cache lookups and attributes (see {@link Options}).
+ * </ul>
+ *
+ * <p>{@code flag_utime_omit_ok}: libfuse2 drops a utimens that sets only one of atime/mtime unless
+ * this bit of {@code struct fuse_operations} is set; jnr-fuse maps the C bitfield word as four
+ * padding bytes and never sets it, so {@link #setOperationFlags} writes the bits (nullpath_ok = bit
+ * 0, utime_omit_ok = bit 2 of the word, little-endian) into the struct memory before fuse_main_real
+ * reads it.
+ */
+public final class FuseMount implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
+
+  /** Mount tuning. */
+  public record Options(
+      boolean singleThreaded,
+      boolean allowOther,
+      double attrTimeout,
+      double entryTimeout,
+      double negativeTimeout,
+      boolean autoUnmount,
+      boolean kernelCache) {
+    /** The defaults tfs-capture mounts with (see the class comment and capture-fs/README.md). */
+    public static Options defaults() {
+      return new Options(false, true, 1.0, 1.0, 1.0, true, false);
+    }
+  }
+
+  private final FuseStubFS fs;
+  private final Path mountPoint;
+  private volatile boolean mounted;
+
+  private FuseMount(FuseStubFS fs, Path mountPoint) {
+    this.fs = fs;
+    this.mountPoint = mountPoint;
+  }
+
+  /** The FUSE option list for {@code opts}. */
+  public static List<String> fuseArgs(String fsName, Options opts) {
+    List<String> o = new ArrayList<>();
+    o.add("fsname=" + fsName.replace(",", "_"));
+    o.add("subtype=tfs");
+    o.add("big_writes");
+    o.add("max_write=131072");
+    o.add("max_read=131072");
+    o.add("use_ino");
+    o.add("hard_remove");
+    o.add("default_permissions");
+    if (opts.allowOther()) {
+      o.add("allow_other");
+    }
+    if (opts.autoUnmount()) {
+      o.add("auto_unmount");
+    }
+    if (opts.kernelCache()) {
+      o.add("kernel_cache");
+    }
+    o.add("attr_timeout=" + opts.attrTimeout());
+    o.add("entry_timeout=" + opts.entryTimeout());
+    o.add("negative_timeout=" + opts.negativeTimeout());
+    List<String> args = new ArrayList<>();
+    if (opts.singleThreaded()) {
+      args.add("-s");
+    }
+    args.add("-o");
+    args.add(String.join(",", o));
+    return args;
+  }
+
+  /** Sets flag_nullpath_ok and flag_utime_omit_ok in the fs's {@code struct fuse_operations}. */
+  static void setOperationFlags(FuseStubFS fs) {
+    try {
+      java.lang.reflect.Field f =
+          ru.serce.jnrfuse.AbstractFuseFS.class.getDeclaredField("fuseOperations");
+      f.setAccessible(true);
+      ru.serce.jnrfuse.struct.FuseOperations ops =
+          (ru.serce.jnrfuse.struct.FuseOperations) f.get(fs);
+      Object member = ops.getClass().getField("flag_nullpath_ok").get(ops);
+      java.lang.reflect.Method offset =
+          Class.forName("jnr.ffi.Struct$Member").getDeclaredMethod("offset");
+      offset.setAccessible(true);
+      long off = ((Number) offset.invoke(member)).longValue();
+      // struct fuse_operations (FUSE_USE_VERSION 26): 38 function pointers, then the flag word.
+      if (off != 38L * jnr.ffi.Runtime.getSystemRuntime().addressSize()) {
+        throw new IllegalStateException(
+            "unexpected fuse_operations layout in jnr-fuse: flag word at offset " + off);
+      }
+      jnr.ffi.Pointer mem = Struct.getMemory(ops);
+      int word = mem.getInt(off);
+      word |= 1; // flag_nullpath_ok
+      word |= 1 << 2; // flag_utime_omit_ok
+      mem.putInt(off, word);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot reach jnr-fuse's fuse_operations struct", e);
+    }
+  }
+
+  /**
+   * Mounts {@code fs} on {@code mountPoint} and returns once the kernel lists the mount.
+   *
+   * @throws IOException when the mount does not appear within {@code timeout}
+   */
+  public static FuseMount mount(
+      FuseStubFS fs, Path mountPoint, String fsName, Options opts, Duration timeout)
+      throws IOException {
+    setOperationFlags(fs);
+    FuseMount m = new FuseMount(fs, mountPoint.toAbsolutePath());
+    List<String> args = fuseArgs(fsName, opts);
+    LOG.info("mounting {} with {}", mountPoint, args);
+    fs.mount(m.mountPoint, false, false, args.toArray(new String[0]));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!isMounted(m.mountPoint)) {
+      if (System.nanoTime() > deadline) {
+        try {
+          fs.umount();
+        } catch (RuntimeException ignored) {
+          // best effort
+        }
+        throw new IOException(
+            "FUSE mount of "
+                + mountPoint
+                + " did not appear within "
+                + timeout.toMillis()
+                + " ms; check /dev/fuse, libfuse2 and that the mount point is an empty directory");
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while mounting", e);
+      }
+    }
+    m.mounted = true;
+    return m;
+  }
+
+  public Path mountPoint() {
+    return mountPoint;
+  }
+
+  /** True when /proc/self/mountinfo lists a FUSE mount at {@code dir}. */
+  public static boolean isMounted(Path dir) {
+    return mountType(dir) != null;
+  }
+
+  /** The fs type of the mount at {@code dir} (e.g. {@code fuse.tfs}), or null. */
+  public static String mountType(Path dir) {
+    String want = dir.toAbsolutePath().normalize().toString();
+    try {
+      for (String line :
+          Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.ISO_8859_1)) {
+        String[] f = line.split(" ");
+        if (f.length > 4 && unescape(f[4]).equals(want)) {
+          int dash = line.indexOf(" - ");
+          return dash < 0 ? "?" : line.substring(dash + 3).split(" ")[0];
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static String unescape(String s) {
+    return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n");
+  }
+
+  /**
+   * Unmounts with {@code fusermount -u} (lazily with {@code -z} when {@code lazy}), and waits for
+   * the mount to disappear. Returns true when it is gone.
+   */
+  public static boolean unmount(Path dir, boolean lazy, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      List<String> cmd = new ArrayList<>(List.of("fusermount", "-u"));
+      if (lazy) {
+        cmd.add("-z");
+      }
+      cmd.add(dir.toAbsolutePath().toString());
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!out.isEmpty()) {
+        LOG.debug("fusermount: {}", out);
+      }
+    } catch (IOException e) {
+      LOG.warn("fusermount failed: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    while (isMounted(dir)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return !isMounted(dir);
+      }
+    }
+    return true;
+  }
+
+  /** Unmounts; a busy mount is detached lazily after the timeout. */
+  @Override
+  public void close() {
+    if (!mounted) {
+      return;
+    }
+    mounted = false;
+    if (!unmount(mountPoint, false, Duration.ofSeconds(5))) {
+      LOG.warn("{} is busy; detaching it lazily", mountPoint);
+      unmount(mountPoint, true, Duration.ofSeconds(5));
+    }
+  }
+}
