@@ -1,5 +1,9 @@
 package dev.tfs.tools;
 
+import dev.tfs.tools.stack.DemoCommand;
+import dev.tfs.tools.stack.DownCommand;
+import dev.tfs.tools.stack.StackException;
+import dev.tfs.tools.stack.UpCommand;
 import dev.tfs.tools.verify.VerifyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +17,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "tfs 0.1.0",
     description = "tfs: an event-driven rsync over Apache Kafka.",
-    subcommands = {VerifyCommand.class})
+    subcommands = {DemoCommand.class, UpCommand.class, DownCommand.class, VerifyCommand.class})
 public final class Tfs {
   private Tfs() {}
 
@@ -29,6 +33,9 @@ public final class Tfs {
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("tfs " + cmd.getCommandName() + ": " + e.getMessage());
+          if (e instanceof StackException se) {
+            return se.exitCode();
+          }
           if (e instanceof CommandLine.ParameterException) {
             cmd.usage(cmd.getErr());
             return USAGE;
