@@ -1,0 +1,27 @@
+package dev.tfs.journal;
+
+/**
+ * When the writer forces appended entries to stable storage. Every policy writes an entry to the
+ * segment file (a {@code write(2)} into the page cache) before the append call returns, so an entry
+ * survives a crash of the capture process under every policy; the policies differ in what survives
+ * a crash of the machine (power loss, kernel panic).
+ */
+public enum Durability {
+  /**
+   * fsync before {@code intent}, {@code commit} and {@code abort} return. Concurrent callers share
+   * one fsync (the first to arrive syncs for everyone written so far). Survives power loss; costs
+   * one fsync per append under low concurrency.
+   */
+  FSYNC,
+  /**
+   * A background thread fsyncs what was written every {@code groupCommitMillis}. A power loss loses
+   * at most that window. The default.
+   */
+  GROUP,
+  /**
+   * Never fsync on the append path: only on {@link JournalWriter#sync()}, at segment rolls (a
+   * segment is complete on disk before the next one exists, so a power loss cannot leave a seq gap
+   * between segments) and at close. The operating system writes back when it likes.
+   */
+  NONE
+}
