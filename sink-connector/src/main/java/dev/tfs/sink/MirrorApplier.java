@@ -1,0 +1,850 @@
+package dev.tfs.sink;
+
+import dev.tfs.op.OpKind;
+import dev.tfs.op.OpRules;
+import dev.tfs.op.Ops;
+import dev.tfs.op.schema.Create;
+import dev.tfs.op.schema.Fallocate;
+import dev.tfs.op.schema.Link;
+import dev.tfs.op.schema.Mkdir;
+import dev.tfs.op.schema.Mknod;
+import dev.tfs.op.schema.OpRecord;
+import dev.tfs.op.schema.RemoveXattr;
+import dev.tfs.op.schema.Rename;
+import dev.tfs.op.schema.SetAttr;
+import dev.tfs.op.schema.SetXattr;
+import dev.tfs.op.schema.Symlink;
+import dev.tfs.op.schema.Truncate;
+import dev.tfs.op.schema.Write;
+import dev.tfs.path.OpPaths;
+import dev.tfs.posix.Errno;
+import dev.tfs.posix.Flags;
+import dev.tfs.posix.Posix;
+import dev.tfs.posix.PosixException;
+import dev.tfs.posix.Stat;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * Applies ops to a mirror directory, confined beneath its root (guarantee G5), each op idempotent
+ * under one re-application (G3).
+ *
+ * <p><b>Confinement.</b> The root is opened once as an {@code O_PATH} directory fd. For every op
+ * the parent directory is opened with {@link Posix#openBeneath} (openat2 with RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS, or an O_NOFOLLOW walk), so no symlink is followed in any component and no
+ * path can leave the root; the final component is then acted on with *at calls that never follow it
+ * ({@code AT_SYMLINK_NOFOLLOW}, {@code O_NOFOLLOW}, the {@code l*xattr} calls). Every op is also
+ * checked against {@link OpRules} here, whatever the caller did before, so a hostile record that
+ * reaches this class without the decoder is still refused. Symlink targets are stored, never
+ * resolved.
+ *
+ * <p><b>Strict order.</b> A missing parent directory is an error ({@link ApplyException.Kind#
+ * DIVERGED}), never created on the fly: with ops applied in seq order it can only mean that the
+ * mirror no longer matches the source.
+ *
+ * <p><b>Idempotence.</b> The task records an op as applied after applying it, so after a crash the
+ * last op may be applied a second time. Each kind tolerates that: writes, truncates and attribute
+ * changes repeat harmlessly; create of an existing regular file, mkdir of an existing directory,
+ * mknod of an existing node of the same type, unlink/rmdir of a missing name, a rename whose source
+ * is gone and whose target exists, a link whose target is already the same inode, a symlink with
+ * the same target, and removal of a missing xattr all succeed without change.
+ *
+ * <p><b>Times.</b> Ops carry the source's post-op mtimes of the object ({@code mtime}) and of the
+ * changed directories ({@code parentMtime}, {@code toParentMtime}); they are applied after the op
+ * so the mirror shows the source's times.
+ *
+ * <p>Not thread-safe: one applier per mirror, used by one thread (the order is the point).
+ */
+public final class MirrorApplier implements AutoCloseable {
+  /** Who owns the files the mirror creates. */
+  public enum OwnerPolicy {
+    /** Set the source's uid/gid when the worker runs as root; otherwise keep the worker's. */
+    AUTO,
+    /** Always set the source's uid/gid; fail when not permitted. */
+    PRESERVE,
+    /** Never set uid/gid: files belong to the worker's user. */
+    IGNORE
+  }
+
+  private static final byte[] EMPTY = new byte[0];
+  private static final int WRITE_FD_CACHE = 64;
+  private static final int SCRATCH_BYTES = 1 << 20;
+
+  private final Path root;
+  private final int rootFd;
+  private final boolean setOwners;
+  private final boolean isRoot;
+  private final LinkedHashMap<ByteBuffer, Integer> writeFds =
+      new LinkedHashMap<>(WRITE_FD_CACHE * 2, 0.75f, true);
+  private final Pointer scratch;
+  private boolean dirty;
+  private long bytesWritten;
+  private boolean closed;
+
+  /**
+   * Opens the mirror root (which must exist and be a directory; a symlinked root is refused).
+   *
+   * @throws PosixException when the root cannot be opened
+   */
+  public MirrorApplier(Path root, OwnerPolicy policy) throws PosixException {
+    this.root = root.toAbsolutePath().normalize();
+    this.rootFd =
+        Posix.openat(
+            Flags.AT_FDCWD,
+            this.root.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            Flags.O_PATH | Flags.O_DIRECTORY | Flags.O_NOFOLLOW,
+            0);
+    this.isRoot = Posix.geteuid() == 0;
+    this.setOwners = policy == OwnerPolicy.PRESERVE || (policy == OwnerPolicy.AUTO && isRoot);
+    this.scratch = Memory.allocateDirect(Posix.runtime(), SCRATCH_BYTES, false);
+  }
+
+  /** The mirror root this applier writes beneath. */
+  public Path root() {
+    return root;
+  }
+
+  /** True when uid/gid from ops are applied. */
+  public boolean setsOwners() {
+    return setOwners;
+  }
+
+  /** File content bytes written since this applier was opened. */
+  public long bytesWritten() {
+    return bytesWritten;
+  }
+
+  /**
+   * Applies one op beneath the root.
+   *
+   * @throws ApplyException when the op is refused (hostile or malformed), does not match the mirror
+   *     (diverged), or fails for lack of space, permission or another I/O error; nothing outside
+   *     the root has been touched either way
+   */
+  public void apply(OpRecord op) throws ApplyException {
+    String problem;
+    try {
+      problem = OpRules.problem(op);
+    } catch (RuntimeException e) {
+      problem = "malformed op: " + e;
+    }
+    if (problem != null) {
+      throw new ApplyException(
+          ApplyException.Kind.REFUSED,
+          op.getSeq(),
+          "refused op seq " + op.getSeq() + ": " + problem,
+          null);
+    }
+    byte[] path = Ops.path(op);
+    OpKind kind = OpKind.of(op);
+    try {
+      switch (kind) {
+        case CREATE:
+          create(op, path, (Create) op.getOp());
+          break;
+        case MKDIR:
+          mkdir(op, path, (Mkdir) op.getOp());
+          break;
+        case MKNOD:
+          mknod(op, path, (Mknod) op.getOp());
+          break;
+        case WRITE:
+          write(op, path, (Write) op.getOp());
+          break;
+        case TRUNCATE:
+          truncate(op, path, (Truncate) op.getOp());
+          break;
+        case FALLOCATE:
+          fallocate(op, path, (Fallocate) op.getOp());
+          break;
+        case UNLINK:
+          unlink(op, path);
+          break;
+        case RMDIR:
+          rmdir(op, path);
+          break;
+        case RENAME:
+          rename(op, path, (Rename) op.getOp());
+          break;
+        case LINK:
+          link(op, path, (Link) op.getOp());
+          break;
+        case SYMLINK:
+          symlink(op, path, (Symlink) op.getOp());
+          break;
+        case SETATTR:
+          setattr(op, path, (SetAttr) op.getOp());
+          break;
+        case SETXATTR:
+          setxattr(op, path, (SetXattr) op.getOp());
+          break;
+        case REMOVEXATTR:
+          removexattr(op, path, (RemoveXattr) op.getOp());
+          break;
+        case SNAPSHOT_BEGIN:
+        case SNAPSHOT_END:
+          // Markers only: the task records the snapshot's progress in the mirror state.
+          break;
+        default:
+          throw new ApplyException(
+              ApplyException.Kind.REFUSED, op.getSeq(), "unknown op kind " + kind, null);
+      }
+    } catch (PosixException e) {
+      throw fromErrno(op, e);
+    } catch (IllegalArgumentException e) {
+      // Posix.cstr refuses a NUL byte; OpPaths refuses a bad path.
+      throw refused(op, e.getMessage());
+    }
+  }
+
+  // ------------------------------------------------------------------ op kinds
+
+  private void create(OpRecord op, byte[] path, Create c) throws PosixException, ApplyException {
+    try (Dir d = parent(op, path)) {
+      byte[] name = OpPaths.name(path);
+      int fd;
+      try {
+        fd =
+            Posix.openat(
+                d.fd, name, Flags.O_WRONLY | Flags.O_CREAT | Flags.O_EXCL | Flags.O_NOFOLLOW, 0600);
+      } catch (PosixException e) {
+        if (!e.is(Errno.EEXIST)) {
+          throw e;
+        }
+        // Re-application: the file is there already; anything else at that name is divergence.
+        Stat s = Posix.stat(d.fd, name, false);
+        if (!s.isRegular()) {
+          throw diverged(op, "create: " + show(path) + " already exists as " + typeName(s));
+        }
+        fd = openForWrite(op, d.fd, name);
+      }
+      boolean cached = false;
+      try {
+        owner(op, fd, EMPTY, c.getUid(), c.getGid(), true);
+        Posix.fchmod(fd, c.getMode());
+        if (op.getMtime() != null) {
+          Posix.futimens(fd, Posix.OMIT, op.getMtime());
+        }
+        cacheWriteFd(path, fd);
+        cached = true;
+      } finally {
+        if (!cached) {
+          Posix.closeQuietly(fd);
+        }
+      }
+      parentTime(d, op.getParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void mkdir(OpRecord op, byte[] path, Mkdir m) throws PosixException, ApplyException {
+    try (Dir d = parent(op, path)) {
+      byte[] name = OpPaths.name(path);
+      try {
+        Posix.mkdir(d.fd, name, 0700);
+      } catch (PosixException e) {
+        if (!e.is(Errno.EEXIST)) {
+          throw e;
+        }
+        Stat s = Posix.stat(d.fd, name, false);
+        if (!s.isDirectory()) {
+          throw diverged(op, "mkdir: " + show(path) + " already exists as " + typeName(s));
+        }
+      }
+      owner(op, d.fd, name, m.getUid(), m.getGid(), false);
+      Posix.chmod(d.fd, name, m.getMode());
+      objectTime(d.fd, name, op.getMtime());
+      parentTime(d, op.getParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void mknod(OpRecord op, byte[] path, Mknod m) throws PosixException, ApplyException {
+    int type = m.getMode() & Flags.S_IFMT;
+    if (type != Flags.S_IFIFO && type != Flags.S_IFSOCK) {
+      throw refused(op, "mknod of type " + Integer.toOctalString(type) + " (only FIFO, socket)");
+    }
+    try (Dir d = parent(op, path)) {
+      byte[] name = OpPaths.name(path);
+      try {
+        Posix.mknod(d.fd, name, type | 0600, 0);
+      } catch (PosixException e) {
+        if (!e.is(Errno.EEXIST)) {
+          throw e;
+        }
+        Stat s = Posix.stat(d.fd, name, false);
+        if (s.type() != type) {
+          throw diverged(op, "mknod: " + show(path) + " already exists as " + typeName(s));
+        }
+      }
+      owner(op, d.fd, name, m.getUid(), m.getGid(), false);
+      Posix.chmod(d.fd, name, m.getMode() & 07777);
+      objectTime(d.fd, name, op.getMtime());
+      parentTime(d, op.getParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void write(OpRecord op, byte[] path, Write w) throws PosixException, ApplyException {
+    int fd = writeFd(op, path);
+    ByteBuffer data = w.getData().duplicate();
+    long offset = w.getOffset();
+    int len = data.remaining();
+    int done = 0;
+    while (done < len) {
+      int n = Math.min(SCRATCH_BYTES, len - done);
+      if (data.hasArray()) {
+        scratch.put(0, data.array(), data.arrayOffset() + data.position() + done, n);
+      } else {
+        byte[] tmp = new byte[n];
+        data.duplicate().position(data.position() + done).get(tmp);
+        scratch.put(0, tmp, 0, n);
+      }
+      Posix.pwriteFully(fd, scratch, n, offset + done);
+      done += n;
+    }
+    bytesWritten += len;
+    if (op.getMtime() != null) {
+      Posix.futimens(fd, Posix.OMIT, op.getMtime());
+    }
+    dirty = true;
+  }
+
+  private void truncate(OpRecord op, byte[] path, Truncate t)
+      throws PosixException, ApplyException {
+    int fd = writeFd(op, path);
+    Posix.ftruncate(fd, t.getSize());
+    if (op.getMtime() != null) {
+      Posix.futimens(fd, Posix.OMIT, op.getMtime());
+    }
+    dirty = true;
+  }
+
+  private void fallocate(OpRecord op, byte[] path, Fallocate f)
+      throws PosixException, ApplyException {
+    int mode = f.getMode();
+    boolean keep = (mode & Flags.FALLOC_FL_KEEP_SIZE) != 0;
+    boolean punch = (mode & Flags.FALLOC_FL_PUNCH_HOLE) != 0;
+    boolean zero = (mode & Flags.FALLOC_FL_ZERO_RANGE) != 0;
+    int known = Flags.FALLOC_FL_KEEP_SIZE | Flags.FALLOC_FL_PUNCH_HOLE | Flags.FALLOC_FL_ZERO_RANGE;
+    if ((mode & ~known) != 0 || (punch && (zero || !keep))) {
+      throw refused(op, "fallocate mode " + mode + " is not one tfs replays");
+    }
+    int fd = writeFd(op, path);
+    try {
+      Posix.fallocate(fd, mode, f.getOffset(), f.getLength());
+    } catch (PosixException e) {
+      if (!e.is(Errno.EOPNOTSUPP)) {
+        throw e;
+      }
+      // The mirror's file system cannot do it natively: same content by other means.
+      if (punch || zero) {
+        long size = Posix.stat(fd, EMPTY, false).size();
+        long end = f.getOffset() + f.getLength();
+        long zeroEnd = keep ? Math.min(end, size) : end;
+        writeZeros(fd, f.getOffset(), zeroEnd);
+      } else if (!keep) {
+        long size = Posix.stat(fd, EMPTY, false).size();
+        long end = f.getOffset() + f.getLength();
+        if (end > size) {
+          Posix.ftruncate(fd, end);
+        }
+      }
+    }
+    if (op.getMtime() != null) {
+      Posix.futimens(fd, Posix.OMIT, op.getMtime());
+    }
+    dirty = true;
+  }
+
+  private void unlink(OpRecord op, byte[] path) throws PosixException, ApplyException {
+    invalidateWriteFds();
+    try (Dir d = parent(op, path)) {
+      byte[] name = OpPaths.name(path);
+      try {
+        Posix.unlink(d.fd, name);
+      } catch (PosixException e) {
+        if (e.is(Errno.EISDIR)) {
+          throw diverged(op, "unlink: " + show(path) + " is a directory in the mirror");
+        }
+        if (!e.is(Errno.ENOENT)) {
+          throw e;
+        }
+        // Re-application: already gone.
+      }
+      parentTime(d, op.getParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void rmdir(OpRecord op, byte[] path) throws PosixException, ApplyException {
+    invalidateWriteFds();
+    try (Dir d = parent(op, path)) {
+      byte[] name = OpPaths.name(path);
+      try {
+        Posix.rmdir(d.fd, name);
+      } catch (PosixException e) {
+        if (e.is(Errno.ENOTEMPTY) || e.is(Errno.EEXIST)) {
+          throw diverged(op, "rmdir: " + show(path) + " is not empty in the mirror");
+        }
+        if (e.is(Errno.ENOTDIR)) {
+          throw diverged(op, "rmdir: " + show(path) + " is not a directory in the mirror");
+        }
+        if (!e.is(Errno.ENOENT)) {
+          throw e;
+        }
+      }
+      parentTime(d, op.getParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void rename(OpRecord op, byte[] path, Rename r) throws PosixException, ApplyException {
+    invalidateWriteFds();
+    byte[] to = Ops.bytes(r.getTo());
+    try (Dir from = parent(op, path);
+        Dir dest = parent(op, to)) {
+      byte[] fromName = OpPaths.name(path);
+      byte[] toName = OpPaths.name(to);
+      try {
+        Posix.rename(from.fd, fromName, dest.fd, toName, 0);
+      } catch (PosixException e) {
+        if (!e.is(Errno.ENOENT)) {
+          throw e;
+        }
+        boolean srcGone = Posix.statOrNull(from.fd, fromName, false) == null;
+        boolean dstThere = Posix.statOrNull(dest.fd, toName, false) != null;
+        if (!(srcGone && dstThere)) {
+          throw diverged(op, "rename: source " + show(path) + " is missing in the mirror");
+        }
+        // Re-application: the rename was done.
+      }
+      parentTime(from, op.getParentMtime());
+      parentTime(dest, r.getToParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void link(OpRecord op, byte[] path, Link l) throws PosixException, ApplyException {
+    invalidateWriteFds();
+    byte[] to = Ops.bytes(l.getTo());
+    try (Dir from = parent(op, path);
+        Dir dest = parent(op, to)) {
+      byte[] fromName = OpPaths.name(path);
+      byte[] toName = OpPaths.name(to);
+      Stat src = Posix.statOrNull(from.fd, fromName, false);
+      if (src == null) {
+        throw diverged(op, "link: source " + show(path) + " is missing in the mirror");
+      }
+      if (src.isDirectory()) {
+        throw refused(op, "hard link to a directory");
+      }
+      try {
+        Posix.link(from.fd, fromName, dest.fd, toName);
+      } catch (PosixException e) {
+        if (!e.is(Errno.EEXIST)) {
+          throw e;
+        }
+        Stat dst = Posix.stat(dest.fd, toName, false);
+        if (dst.ino() != src.ino() || dst.dev() != src.dev()) {
+          throw diverged(op, "link: " + show(to) + " already exists as another file");
+        }
+      }
+      parentTime(dest, l.getToParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void symlink(OpRecord op, byte[] path, Symlink s) throws PosixException, ApplyException {
+    byte[] target = Ops.bytes(s.getTarget());
+    try (Dir d = parent(op, path)) {
+      byte[] name = OpPaths.name(path);
+      try {
+        Posix.symlink(target, d.fd, name);
+      } catch (PosixException e) {
+        if (!e.is(Errno.EEXIST)) {
+          throw e;
+        }
+        Stat st = Posix.stat(d.fd, name, false);
+        if (!st.isSymlink() || !java.util.Arrays.equals(Posix.readlink(d.fd, name), target)) {
+          throw diverged(op, "symlink: " + show(path) + " already exists as something else");
+        }
+      }
+      owner(op, d.fd, name, s.getUid(), s.getGid(), false);
+      objectTime(d.fd, name, op.getMtime());
+      parentTime(d, op.getParentMtime());
+      dirty = true;
+    }
+  }
+
+  private void setattr(OpRecord op, byte[] path, SetAttr a) throws PosixException, ApplyException {
+    try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
+      byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
+      Stat s = Posix.statOrNull(d.fd, name, false);
+      if (s == null) {
+        throw diverged(op, "setattr: " + show(path) + " is missing in the mirror");
+      }
+      if (s.isSymlink() && a.getMode() != null) {
+        throw refused(op, "chmod of a symlink (" + show(path) + ") would follow it");
+      }
+      if (a.getUid() != null || a.getGid() != null) {
+        owner(
+            op,
+            d.fd,
+            name,
+            a.getUid() == null ? -1 : a.getUid(),
+            a.getGid() == null ? -1 : a.getGid(),
+            false);
+      }
+      if (a.getMode() != null) {
+        Posix.chmod(d.fd, name, a.getMode());
+      }
+      long atime = a.getAtime() == null ? Posix.OMIT : a.getAtime();
+      long mtime =
+          a.getMtime() != null ? a.getMtime() : op.getMtime() != null ? op.getMtime() : Posix.OMIT;
+      if (atime != Posix.OMIT || mtime != Posix.OMIT) {
+        Posix.utimens(d.fd, name, atime, mtime);
+      }
+      dirty = true;
+    }
+  }
+
+  private void setxattr(OpRecord op, byte[] path, SetXattr x)
+      throws PosixException, ApplyException {
+    try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
+      byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
+      requireExists(op, d, name, path);
+      Posix.setxattr(d.fd, name, Ops.bytes(x.getName()), Ops.bytes(x.getValue()), 0);
+      dirty = true;
+    }
+  }
+
+  private void removexattr(OpRecord op, byte[] path, RemoveXattr x)
+      throws PosixException, ApplyException {
+    try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
+      byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
+      requireExists(op, d, name, path);
+      Posix.removexattr(d.fd, name, Ops.bytes(x.getName()));
+      dirty = true;
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** An open directory fd, closed unless it is the root's. */
+  private static final class Dir implements AutoCloseable {
+    final int fd;
+    final boolean owned;
+
+    Dir(int fd, boolean owned) {
+      this.fd = fd;
+      this.owned = owned;
+    }
+
+    @Override
+    public void close() {
+      if (owned) {
+        Posix.closeQuietly(fd);
+      }
+    }
+  }
+
+  /** The parent directory of {@code path}, opened beneath the root without following symlinks. */
+  private Dir parent(OpRecord op, byte[] path) throws ApplyException {
+    byte[] parent = OpPaths.parent(path);
+    if (parent.length == 0) {
+      return new Dir(rootFd, false);
+    }
+    try {
+      return new Dir(Posix.openBeneath(rootFd, parent, Flags.O_PATH | Flags.O_DIRECTORY, 0), true);
+    } catch (PosixException e) {
+      if (e.is(Errno.ELOOP) || e.is(Errno.EXDEV)) {
+        throw refused(
+            op,
+            "the directory "
+                + show(parent)
+                + " is, or passes through, a symlink in the mirror; tfs never follows one (G5)");
+      }
+      if (e.is(Errno.ENOENT)) {
+        throw diverged(
+            op,
+            "parent directory "
+                + show(parent)
+                + " is missing in the mirror (ops are applied in strict seq order, so the mirror"
+                + " no longer matches the source)");
+      }
+      if (e.is(Errno.ENOTDIR)) {
+        throw diverged(op, "a component of " + show(parent) + " is not a directory in the mirror");
+      }
+      throw fromErrno(op, e);
+    }
+  }
+
+  private void requireExists(OpRecord op, Dir d, byte[] name, byte[] path)
+      throws PosixException, ApplyException {
+    if (name.length > 0 && Posix.statOrNull(d.fd, name, false) == null) {
+      throw diverged(op, OpKind.of(op).label() + ": " + show(path) + " is missing in the mirror");
+    }
+  }
+
+  /** An fd open for writing on the regular file at {@code path}, cached for consecutive writes. */
+  private int writeFd(OpRecord op, byte[] path) throws PosixException, ApplyException {
+    ByteBuffer key = ByteBuffer.wrap(path);
+    Integer cached = writeFds.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    try (Dir d = parent(op, path)) {
+      int fd = openForWrite(op, d.fd, OpPaths.name(path));
+      cacheWriteFd(path, fd);
+      return fd;
+    }
+  }
+
+  /**
+   * Opens an existing regular file for writing without following a symlink. O_NONBLOCK so a FIFO at
+   * that name cannot block the task; the type is checked on the open fd. When the worker is not
+   * root and the file is read-only for its owner, the owner write bit is added for the open and
+   * restored (the source wrote through an fd it opened before the chmod).
+   */
+  private int openForWrite(OpRecord op, int dirfd, byte[] name)
+      throws PosixException, ApplyException {
+    int flags = Flags.O_WRONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK;
+    int fd;
+    try {
+      fd = Posix.openat(dirfd, name, flags, 0);
+    } catch (PosixException e) {
+      if (e.is(Errno.ELOOP)) {
+        throw refused(op, "the file " + show(name) + " is a symlink in the mirror; not following");
+      }
+      if (e.is(Errno.ENOENT)) {
+        throw diverged(op, "file " + show(Ops.path(op)) + " is missing in the mirror");
+      }
+      if (e.is(Errno.EISDIR)) {
+        throw diverged(op, show(Ops.path(op)) + " is a directory in the mirror");
+      }
+      if (e.is(Errno.ENXIO)) {
+        throw diverged(op, show(Ops.path(op)) + " is a FIFO or socket in the mirror");
+      }
+      Stat s = e.is(Errno.EACCES) && !isRoot ? Posix.statOrNull(dirfd, name, false) : null;
+      if (s == null || !s.isRegular() || s.uid() != Posix.geteuid()) {
+        throw e;
+      }
+      Posix.chmod(dirfd, name, s.permissions() | 0200);
+      try {
+        fd = Posix.openat(dirfd, name, flags, 0);
+      } finally {
+        Posix.chmod(dirfd, name, s.permissions());
+      }
+    }
+    Stat s = Posix.stat(fd, EMPTY, false);
+    if (!s.isRegular()) {
+      Posix.closeQuietly(fd);
+      throw diverged(
+          op, show(Ops.path(op)) + " is a " + typeName(s) + " in the mirror, not a regular file");
+    }
+    return fd;
+  }
+
+  private void cacheWriteFd(byte[] path, int fd) {
+    Integer old = writeFds.put(ByteBuffer.wrap(path.clone()), fd);
+    if (old != null && old != fd) {
+      Posix.closeQuietly(old);
+    }
+    if (writeFds.size() > WRITE_FD_CACHE) {
+      Iterator<Map.Entry<ByteBuffer, Integer>> it = writeFds.entrySet().iterator();
+      Map.Entry<ByteBuffer, Integer> eldest = it.next();
+      Posix.closeQuietly(eldest.getValue());
+      it.remove();
+    }
+  }
+
+  /** Any namespace change may make a cached path name another file: forget them all. */
+  private void invalidateWriteFds() {
+    for (int fd : writeFds.values()) {
+      Posix.closeQuietly(fd);
+    }
+    writeFds.clear();
+  }
+
+  private void owner(OpRecord op, int dirfd, byte[] name, int uid, int gid, boolean isFd)
+      throws PosixException, ApplyException {
+    if (!setOwners || (uid == -1 && gid == -1)) {
+      return;
+    }
+    try {
+      if (isFd) {
+        if (Posix.libc().fchown(dirfd, uid, gid) != 0) {
+          throw new PosixException("fchown", show(Ops.path(op)), Posix.errno());
+        }
+      } else {
+        Posix.chown(dirfd, name, uid, gid);
+      }
+    } catch (PosixException e) {
+      if (e.is(Errno.EPERM)) {
+        throw new ApplyException(
+            ApplyException.Kind.PERMISSION,
+            op.getSeq(),
+            "cannot set owner "
+                + uid
+                + ":"
+                + gid
+                + " of "
+                + show(Ops.path(op))
+                + " (seq "
+                + op.getSeq()
+                + "): "
+                + e.getMessage()
+                + ". Run the worker as root, or set tfs.owner.policy=auto or ignore.",
+            e);
+      }
+      throw e;
+    }
+  }
+
+  private static void objectTime(int dirfd, byte[] name, Long mtime) throws PosixException {
+    if (mtime != null) {
+      Posix.utimens(dirfd, name, Posix.OMIT, mtime);
+    }
+  }
+
+  private static void parentTime(Dir d, Long mtime) throws PosixException {
+    if (mtime != null) {
+      Posix.utimens(d.fd, EMPTY, Posix.OMIT, mtime);
+    }
+  }
+
+  private void writeZeros(int fd, long from, long to) throws PosixException {
+    scratch.setMemory(0, SCRATCH_BYTES, (byte) 0);
+    for (long at = from; at < to; ) {
+      long n = Math.min(SCRATCH_BYTES, to - at);
+      Posix.pwriteFully(fd, scratch, n, at);
+      at += n;
+    }
+  }
+
+  /**
+   * Makes everything applied so far durable: fsyncs the cached write fds, then {@code syncfs(2)}
+   * the mirror's file system (which also covers directories changed by renames, files closed
+   * earlier and metadata). One call instead of tracking every touched inode; on a mirror that
+   * shares its file system with busy writers, prefer {@code tfs.fsync=none} plus a journaled file
+   * system.
+   */
+  public void sync() throws PosixException {
+    if (!dirty) {
+      return;
+    }
+    for (int fd : writeFds.values()) {
+      Posix.fsync(fd);
+    }
+    if (Posix.libc().syncfs(rootFd) != 0) {
+      throw new PosixException("syncfs", root.toString(), Posix.errno());
+    }
+    dirty = false;
+  }
+
+  /** Closes the cached fds and the root fd. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    invalidateWriteFds();
+    Posix.closeQuietly(rootFd);
+  }
+
+  // ------------------------------------------------------------------ errors
+
+  private ApplyException refused(OpRecord op, String why) {
+    return new ApplyException(
+        ApplyException.Kind.REFUSED, op.getSeq(), "refused op " + describe(op) + ": " + why, null);
+  }
+
+  private ApplyException diverged(OpRecord op, String why) {
+    return new ApplyException(
+        ApplyException.Kind.DIVERGED,
+        op.getSeq(),
+        "cannot apply op "
+            + describe(op)
+            + ": "
+            + why
+            + ". The mirror at "
+            + root
+            + " has diverged from the source; rebuild it into a new empty tfs.mirror.root.",
+        null);
+  }
+
+  private ApplyException fromErrno(OpRecord op, PosixException e) {
+    ApplyException.Kind kind;
+    String advice;
+    if (e.is(Errno.ENOSPC) || e.is(Errno.EDQUOT)) {
+      kind = ApplyException.Kind.NO_SPACE;
+      advice =
+          "the mirror's file system is full or over quota; free space under "
+              + root
+              + " and restart the task (the op is re-applied)";
+    } else if (e.is(Errno.EPERM) || e.is(Errno.EACCES) || e.is(Errno.EROFS)) {
+      kind = ApplyException.Kind.PERMISSION;
+      advice =
+          "the worker lacks permission under "
+              + root
+              + "; fix ownership/permissions (or run as root) and restart the task";
+    } else if (e.is(Errno.ELOOP)) {
+      kind = ApplyException.Kind.REFUSED;
+      advice = "a symlink in the mirror is in the way; tfs never follows one (G5)";
+    } else {
+      kind = ApplyException.Kind.IO;
+      advice = "restart the task once the cause is fixed (the op is re-applied)";
+    }
+    return new ApplyException(
+        kind, op.getSeq(), "op " + describe(op) + " failed: " + e.getMessage() + "; " + advice, e);
+  }
+
+  private static String describe(OpRecord op) {
+    try {
+      return Ops.describe(op);
+    } catch (RuntimeException e) {
+      return "seq " + op.getSeq();
+    }
+  }
+
+  private static String show(byte[] path) {
+    return OpPaths.display(path);
+  }
+
+  private static String typeName(Stat s) {
+    if (s.isRegular()) {
+      return "a regular file";
+    }
+    if (s.isDirectory()) {
+      return "a directory";
+    }
+    if (s.isSymlink()) {
+      return "a symlink";
+    }
+    if (s.isFifo()) {
+      return "a FIFO";
+    }
+    if (s.isSocket()) {
+      return "a socket";
+    }
+    return "a special file";
+  }
+
+  /** Test hook: the paths with a cached write fd. */
+  List<byte[]> cachedWritePaths() {
+    List<byte[]> out = new ArrayList<>();
+    for (ByteBuffer b : writeFds.keySet()) {
+      out.add(Ops.bytes(b));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,284 @@
+package dev.tfs.sink;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Arrays;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The task's live figures, published three ways: the {@link TreeSinkMXBean} over JMX, a status file
+ * ({@code <name>-<roothash>.status.json} next to the state) that {@code ./tfs status} reads, and
+ * log lines on failure. The task thread sets fields; a daemon thread rewrites the status file about
+ * every second and computes rates. All fields are volatile: readers see a recent, not an atomic,
+ * picture.
+ */
+final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SinkMetrics.class);
+
+  private final String connector;
+  private final String mirrorRoot;
+  private final Path statusFile;
+  private ObjectName objectName;
+  private Thread writer;
+  private volatile boolean closed;
+
+  volatile String volume = "";
+  volatile long epoch;
+  volatile long appliedSeq;
+  volatile long appliedTimeNs;
+  volatile long newestSeq;
+  volatile long newestTimeNs;
+  volatile long opsApplied;
+  volatile long bytesApplied;
+  volatile long bufferedRecords;
+  volatile long bufferedBytes;
+  volatile int[] paused = new int[0];
+  volatile boolean diverged;
+  volatile String divergedReason = "";
+  volatile Long replayUntilSeq;
+  volatile Long replayUntilTimeNs;
+  volatile boolean targetReached;
+  volatile String snapshot = "none";
+  volatile String waitingFor = "";
+  volatile String taskState = "running";
+  volatile String failure = "";
+
+  private volatile double opsPerSecond;
+  private volatile double bytesPerSecond;
+  private long lastOps;
+  private long lastBytes;
+  private long lastNanos = System.nanoTime();
+
+  SinkMetrics(String connector, String mirrorRoot, Path statusFile) {
+    this.connector = connector;
+    this.mirrorRoot = mirrorRoot;
+    this.statusFile = statusFile;
+  }
+
+  /** Registers the MXBean (replacing a stale one of the same name) and starts the status writer. */
+  void start() {
+    try {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      objectName = new ObjectName("dev.tfs:type=sink,connector=" + ObjectName.quote(connector));
+      if (server.isRegistered(objectName)) {
+        server.unregisterMBean(objectName);
+      }
+      server.registerMBean(this, objectName);
+    } catch (Exception e) {
+      log.warn("cannot register JMX bean for connector {}: {}", connector, e.toString());
+      objectName = null;
+    }
+    writer = new Thread(this::writeLoop, "tfs-sink-status-" + connector);
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  private void writeLoop() {
+    while (!closed) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      tick();
+      writeStatus();
+    }
+  }
+
+  /** Recomputes the rates from the counters. */
+  synchronized void tick() {
+    long now = System.nanoTime();
+    double dt = (now - lastNanos) / 1e9;
+    if (dt > 0.2) {
+      long ops = opsApplied;
+      long bytes = bytesApplied;
+      opsPerSecond = (ops - lastOps) / dt;
+      bytesPerSecond = (bytes - lastBytes) / dt;
+      lastOps = ops;
+      lastBytes = bytes;
+      lastNanos = now;
+    }
+  }
+
+  /** Writes the status file atomically (temp file + rename); failures are logged, not thrown. */
+  synchronized void writeStatus() {
+    if (statusFile == null) {
+      return;
+    }
+    try {
+      Path tmp = statusFile.resolveSibling(statusFile.getFileName() + ".tmp");
+      Files.write(tmp, toJson().getBytes(StandardCharsets.UTF_8));
+      Files.move(
+          tmp, statusFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot write status file {}: {}", statusFile, e.toString());
+    }
+  }
+
+  /** The status as one JSON object (documented in sink-connector/README.md). */
+  String toJson() {
+    StringBuilder sb = new StringBuilder(1024);
+    sb.append("{\n");
+    field(sb, "connector", connector);
+    field(sb, "mirrorRoot", mirrorRoot);
+    field(sb, "state", taskState);
+    field(sb, "failure", failure);
+    field(sb, "volume", volume);
+    num(sb, "epoch", epoch);
+    num(sb, "appliedSeq", appliedSeq);
+    field(sb, "appliedOpTime", appliedTimeNs == 0 ? "" : iso(appliedTimeNs));
+    num(sb, "newestSeqSeen", newestSeq);
+    num(sb, "lagOps", getLagOps());
+    sb.append("  \"lagSeconds\": ").append(String.format("%.3f", getLagSeconds())).append(",\n");
+    sb.append("  \"opsPerSecond\": ").append(String.format("%.1f", opsPerSecond)).append(",\n");
+    sb.append("  \"bytesPerSecond\": ").append(String.format("%.0f", bytesPerSecond)).append(",\n");
+    num(sb, "opsApplied", opsApplied);
+    num(sb, "bufferedRecords", bufferedRecords);
+    num(sb, "bufferedBytes", bufferedBytes);
+    sb.append("  \"pausedPartitions\": ").append(Arrays.toString(paused)).append(",\n");
+    field(sb, "waitingFor", waitingFor);
+    sb.append("  \"diverged\": ").append(diverged).append(",\n");
+    field(sb, "divergedReason", divergedReason);
+    sb.append("  \"replayUntilSeq\": ").append(replayUntilSeq).append(",\n");
+    field(sb, "replayUntilTime", replayUntilTimeNs == null ? "" : iso(replayUntilTimeNs));
+    sb.append("  \"replayTargetReached\": ").append(targetReached).append(",\n");
+    field(sb, "snapshot", snapshot);
+    sb.append("  \"updatedAt\": \"").append(Instant.now()).append("\"\n}\n");
+    return sb.toString();
+  }
+
+  private static String iso(long ns) {
+    return Instant.ofEpochSecond(
+            Math.floorDiv(ns, 1_000_000_000L), Math.floorMod(ns, 1_000_000_000L))
+        .toString();
+  }
+
+  private static void num(StringBuilder sb, String k, long v) {
+    sb.append("  \"").append(k).append("\": ").append(v).append(",\n");
+  }
+
+  private static void field(StringBuilder sb, String k, String v) {
+    sb.append("  \"").append(k).append("\": \"").append(escape(v)).append("\",\n");
+  }
+
+  static String escape(String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder(s.length());
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        sb.append('\\').append(c);
+      } else if (c < 0x20) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (writer != null) {
+      writer.interrupt();
+      try {
+        writer.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    writeStatus();
+    if (objectName != null) {
+      try {
+        ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
+      } catch (Exception e) {
+        log.debug("unregister {}: {}", objectName, e.toString());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ MXBean
+
+  @Override
+  public long getAppliedSeq() {
+    return appliedSeq;
+  }
+
+  @Override
+  public long getAppliedOpTimeMs() {
+    return appliedTimeNs / 1_000_000L;
+  }
+
+  @Override
+  public long getNewestSeqSeen() {
+    return newestSeq;
+  }
+
+  @Override
+  public long getLagOps() {
+    return Math.max(0, newestSeq - appliedSeq);
+  }
+
+  @Override
+  public double getLagSeconds() {
+    if (newestTimeNs == 0 || appliedTimeNs == 0) {
+      return 0;
+    }
+    return Math.max(0, (newestTimeNs - appliedTimeNs) / 1e9);
+  }
+
+  @Override
+  public double getOpsPerSecond() {
+    return opsPerSecond;
+  }
+
+  @Override
+  public double getBytesPerSecond() {
+    return bytesPerSecond;
+  }
+
+  @Override
+  public long getOpsApplied() {
+    return opsApplied;
+  }
+
+  @Override
+  public long getBufferedRecords() {
+    return bufferedRecords;
+  }
+
+  @Override
+  public long getBufferedBytes() {
+    return bufferedBytes;
+  }
+
+  @Override
+  public int[] getPausedPartitions() {
+    return paused.clone();
+  }
+
+  @Override
+  public boolean isDiverged() {
+    return diverged;
+  }
+
+  @Override
+  public String getDivergedReason() {
+    return divergedReason;
+  }
+
+  @Override
+  public boolean isReplayTargetReached() {
+    return targetReached;
+  }
+}

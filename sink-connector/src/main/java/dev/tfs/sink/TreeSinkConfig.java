@@ -1,0 +1,396 @@
+package dev.tfs.sink;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Configuration of {@link TreeSinkConnector}. Every key has a group, an order, a width, a display
+ * name and documentation; {@link ConfigDocs} renders them into {@code sink-connector/README.md}.
+ */
+public final class TreeSinkConfig extends AbstractConfig {
+  public static final String GROUP_MIRROR = "Mirror";
+  public static final String GROUP_REPLAY = "Point in time";
+  public static final String GROUP_DECODING = "Decoding";
+  public static final String GROUP_RESOURCES = "Resources";
+
+  public static final String MIRROR_ROOT_CONFIG = "tfs.mirror.root";
+  public static final String MIRROR_ROOT_DOC =
+      "Absolute path of the directory the mirror is materialized in. Created if absent; must be a"
+          + " writable directory (not a symlink). One mirror root per connector: a fresh root starts"
+          + " from the first record of the topic, and a root that holds files but has no state is"
+          + " refused (rebuild into an empty root).";
+  public static final String MIRROR_ROOT_DISPLAY = "Mirror root";
+
+  public static final String STATE_DIR_CONFIG = "tfs.state.dir";
+  public static final String STATE_DIR_DEFAULT = "/var/lib/tfs/sink";
+  public static final String STATE_DIR_DOC =
+      "Directory holding the mirror's applied position (volume, epoch, seq, per-partition offsets)"
+          + " and its status file <connector>-<roothash>.status.json. Must lie outside the mirror"
+          + " root (and not contain it). The default is under /var/lib because the position must"
+          + " live as long as the mirror: a state dir under a tmpfs /tmp would be wiped at reboot"
+          + " and force a rebuild. Workers that do not run as root should set a writable"
+          + " directory.";
+  public static final String STATE_DIR_DISPLAY = "State directory";
+
+  public static final String FSYNC_CONFIG = "tfs.fsync";
+  public static final String FSYNC_NONE = "none";
+  public static final String FSYNC_COMMIT = "commit";
+  public static final String FSYNC_DEFAULT = FSYNC_COMMIT;
+  public static final String FSYNC_DOC =
+      "When the mirror and its state are forced to disk. 'commit': at every offset commit the"
+          + " mirror's file system is synced (syncfs) and the state file forced before the offsets"
+          + " are handed to Connect, so a power loss never leaves offsets ahead of the data. 'none':"
+          + " rely on the page cache; the state survives a killed worker either way.";
+  public static final String FSYNC_DISPLAY = "Fsync policy";
+
+  public static final String REPLAY_UNTIL_SEQ_CONFIG = "tfs.replay.until.seq";
+  public static final String REPLAY_UNTIL_SEQ_DOC =
+      "Point in time by sequence number: apply ops up to and including this seq, then pause all"
+          + " partitions and stay idle (status 'replay target reached'). Unset: follow the topic. A"
+          + " target below the mirror's applied seq fails the task (ops cannot be un-applied; use a"
+          + " fresh root).";
+  public static final String REPLAY_UNTIL_SEQ_DISPLAY = "Replay until seq";
+
+  public static final String REPLAY_UNTIL_TIME_CONFIG = "tfs.replay.until.time";
+  public static final String REPLAY_UNTIL_TIME_DOC =
+      "Point in time by op time: an ISO-8601 instant (2026-01-31T12:00:00Z) or epoch"
+          + " milliseconds. Ops are applied in seq order until the first op whose time is later;"
+          + " then the connector pauses as for tfs.replay.until.seq. Exclusive with"
+          + " tfs.replay.until.seq.";
+  public static final String REPLAY_UNTIL_TIME_DISPLAY = "Replay until time";
+
+  public static final String OWNER_POLICY_CONFIG = "tfs.owner.policy";
+  public static final String OWNER_POLICY_DEFAULT = "auto";
+  public static final String OWNER_POLICY_DOC =
+      "Ownership of mirrored files. 'auto': set the source's uid/gid when the worker runs as root,"
+          + " otherwise files belong to the worker's user. 'preserve': always set them and fail"
+          + " when not permitted (needs root). 'ignore': never set them.";
+  public static final String OWNER_POLICY_DISPLAY = "Owner policy";
+
+  public static final String VOLUME_CONFIG = "tfs.volume";
+  public static final String VOLUME_DOC =
+      "Expected volume name. When set, a record of another volume stops the task (G7). Unset: the"
+          + " mirror adopts the volume of the first op it applies and refuses any other afterwards.";
+  public static final String VOLUME_DISPLAY = "Volume";
+
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "tfs.schema.registry.url";
+  public static final String SCHEMA_REGISTRY_URL_DOC =
+      "Confluent-API schema registry URL(s), comma-separated, optionally with user:secret@."
+          + " Needed only when the shipper writes Confluent-framed values; single-object encoded"
+          + " values decode with the schemas bundled in the plugin.";
+  public static final String SCHEMA_REGISTRY_URL_DISPLAY = "Schema registry URL";
+
+  public static final String BUFFER_MAX_BYTES_CONFIG = "tfs.buffer.max.bytes";
+  public static final long BUFFER_MAX_BYTES_DEFAULT = 64L * 1024 * 1024;
+  public static final String BUFFER_MAX_BYTES_DOC =
+      "Bound on record bytes held while waiting for an earlier seq from another partition (G6)."
+          + " Above it the partitions that run ahead are paused, never the ones that can hold the"
+          + " next seq; they are resumed as the buffer drains. Memory can exceed it by at most one"
+          + " consumer poll.";
+  public static final String BUFFER_MAX_BYTES_DISPLAY = "Reorder buffer bound (bytes)";
+
+  /** The one definition of the connector's own keys. */
+  public static final ConfigDef CONFIG_DEF = define();
+
+  private static ConfigDef define() {
+    ConfigDef d = new ConfigDef();
+    int o = 0;
+    d.define(
+        MIRROR_ROOT_CONFIG,
+        Type.STRING,
+        ConfigDef.NO_DEFAULT_VALUE,
+        new AbsolutePath(),
+        Importance.HIGH,
+        MIRROR_ROOT_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.LONG,
+        MIRROR_ROOT_DISPLAY);
+    d.define(
+        STATE_DIR_CONFIG,
+        Type.STRING,
+        STATE_DIR_DEFAULT,
+        new AbsolutePath(),
+        Importance.HIGH,
+        STATE_DIR_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.LONG,
+        STATE_DIR_DISPLAY);
+    d.define(
+        VOLUME_CONFIG,
+        Type.STRING,
+        null,
+        new VolumeName(),
+        Importance.MEDIUM,
+        VOLUME_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.MEDIUM,
+        VOLUME_DISPLAY);
+    d.define(
+        OWNER_POLICY_CONFIG,
+        Type.STRING,
+        OWNER_POLICY_DEFAULT,
+        ConfigDef.CaseInsensitiveValidString.in("auto", "preserve", "ignore"),
+        Importance.MEDIUM,
+        OWNER_POLICY_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.SHORT,
+        OWNER_POLICY_DISPLAY,
+        new Choices("auto", "preserve", "ignore"));
+    d.define(
+        FSYNC_CONFIG,
+        Type.STRING,
+        FSYNC_DEFAULT,
+        ConfigDef.CaseInsensitiveValidString.in(FSYNC_NONE, FSYNC_COMMIT),
+        Importance.MEDIUM,
+        FSYNC_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.SHORT,
+        FSYNC_DISPLAY,
+        new Choices(FSYNC_NONE, FSYNC_COMMIT));
+    o = 0;
+    d.define(
+        REPLAY_UNTIL_SEQ_CONFIG,
+        Type.LONG,
+        null,
+        new PositiveOrNull(),
+        Importance.LOW,
+        REPLAY_UNTIL_SEQ_DOC,
+        GROUP_REPLAY,
+        ++o,
+        Width.MEDIUM,
+        REPLAY_UNTIL_SEQ_DISPLAY);
+    d.define(
+        REPLAY_UNTIL_TIME_CONFIG,
+        Type.STRING,
+        null,
+        new TimeOrNull(),
+        Importance.LOW,
+        REPLAY_UNTIL_TIME_DOC,
+        GROUP_REPLAY,
+        ++o,
+        Width.MEDIUM,
+        REPLAY_UNTIL_TIME_DISPLAY);
+    d.define(
+        SCHEMA_REGISTRY_URL_CONFIG,
+        Type.STRING,
+        null,
+        new RegistryUrl(),
+        Importance.LOW,
+        SCHEMA_REGISTRY_URL_DOC,
+        GROUP_DECODING,
+        1,
+        Width.LONG,
+        SCHEMA_REGISTRY_URL_DISPLAY);
+    d.define(
+        BUFFER_MAX_BYTES_CONFIG,
+        Type.LONG,
+        BUFFER_MAX_BYTES_DEFAULT,
+        ConfigDef.Range.atLeast(1024L * 1024),
+        Importance.LOW,
+        BUFFER_MAX_BYTES_DOC,
+        GROUP_RESOURCES,
+        1,
+        Width.MEDIUM,
+        BUFFER_MAX_BYTES_DISPLAY);
+    return d;
+  }
+
+  public TreeSinkConfig(Map<?, ?> props) {
+    super(CONFIG_DEF, props);
+  }
+
+  public Path mirrorRoot() {
+    return Path.of(getString(MIRROR_ROOT_CONFIG)).toAbsolutePath().normalize();
+  }
+
+  public Path stateDir() {
+    return Path.of(getString(STATE_DIR_CONFIG)).toAbsolutePath().normalize();
+  }
+
+  public boolean fsyncAtCommit() {
+    return FSYNC_COMMIT.equalsIgnoreCase(getString(FSYNC_CONFIG));
+  }
+
+  /** The replay target seq, or null. */
+  public Long replayUntilSeq() {
+    return getLong(REPLAY_UNTIL_SEQ_CONFIG);
+  }
+
+  /** The replay target time in ns since the Unix epoch, or null. */
+  public Long replayUntilTimeNs() {
+    String t = getString(REPLAY_UNTIL_TIME_CONFIG);
+    return t == null ? null : parseTimeNs(t);
+  }
+
+  public MirrorApplier.OwnerPolicy ownerPolicy() {
+    return MirrorApplier.OwnerPolicy.valueOf(
+        getString(OWNER_POLICY_CONFIG).toUpperCase(Locale.ROOT));
+  }
+
+  /** The expected volume, or null. */
+  public String volume() {
+    return getString(VOLUME_CONFIG);
+  }
+
+  /** The registry URL(s), or null. */
+  public String schemaRegistryUrl() {
+    String u = getString(SCHEMA_REGISTRY_URL_CONFIG);
+    return u == null || u.isBlank() ? null : u;
+  }
+
+  public long bufferMaxBytes() {
+    return getLong(BUFFER_MAX_BYTES_CONFIG);
+  }
+
+  /**
+   * Parses an ISO-8601 instant or epoch milliseconds into ns since the Unix epoch.
+   *
+   * @throws IllegalArgumentException when it is neither
+   */
+  public static long parseTimeNs(String text) {
+    String t = text.strip();
+    if (t.matches("-?\\d+")) {
+      return Math.multiplyExact(Long.parseLong(t), 1_000_000L);
+    }
+    try {
+      Instant i = Instant.parse(t);
+      return Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000_000L), i.getNano());
+    } catch (DateTimeParseException | ArithmeticException e) {
+      throw new IllegalArgumentException(
+          "'" + text + "' is neither an ISO-8601 instant (2026-01-31T12:00:00Z) nor epoch ms");
+    }
+  }
+
+  /**
+   * True when {@code a} is {@code b} or lies beneath it (after normalization; symlinks are not
+   * resolved here, the task re-checks with real paths).
+   */
+  static boolean within(Path a, Path b) {
+    return a.toAbsolutePath().normalize().startsWith(b.toAbsolutePath().normalize());
+  }
+
+  // ------------------------------------------------------------------ validators
+
+  static final class AbsolutePath implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value == null) {
+        return;
+      }
+      String s = value.toString();
+      if (s.isBlank() || !Path.of(s).isAbsolute()) {
+        throw new ConfigException(name, value, "must be an absolute path");
+      }
+      if (s.indexOf('\0') >= 0) {
+        throw new ConfigException(name, value, "must not contain NUL");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "an absolute path";
+    }
+  }
+
+  static final class VolumeName implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value != null && !dev.tfs.op.Volumes.isValid(value.toString())) {
+        throw new ConfigException(
+            name, value, "a volume name is 1 to 200 characters from A-Z a-z 0-9 . _ -");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "a volume name ([A-Za-z0-9._-]{1,200})";
+    }
+  }
+
+  static final class PositiveOrNull implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value != null && (Long) value < 1) {
+        throw new ConfigException(name, value, "must be at least 1");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "a seq >= 1";
+    }
+  }
+
+  static final class TimeOrNull implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value == null) {
+        return;
+      }
+      try {
+        parseTimeNs(value.toString());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(name, value, e.getMessage());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "an ISO-8601 instant or epoch ms";
+    }
+  }
+
+  static final class RegistryUrl implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value == null || value.toString().isBlank()) {
+        return;
+      }
+      try {
+        new dev.tfs.registry.SchemaRegistryClient(value.toString());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(name, "(hidden)", e.getMessage());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "http(s) URLs, comma-separated";
+    }
+  }
+
+  /** Recommends a fixed set of values (shown by UIs that read /connector-plugins/../validate). */
+  static final class Choices implements ConfigDef.Recommender {
+    private final List<Object> values;
+
+    Choices(String... values) {
+      this.values = Arrays.asList((Object[]) values);
+    }
+
+    @Override
+    public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
+      return values;
+    }
+
+    @Override
+    public boolean visible(String name, Map<String, Object> parsedConfig) {
+      return true;
+    }
+  }
+}
