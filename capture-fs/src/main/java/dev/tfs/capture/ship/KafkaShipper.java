@@ -1,0 +1,380 @@
+package dev.tfs.capture.ship;
+
+import dev.tfs.capture.CaptureMetrics;
+import dev.tfs.journal.JournalEntry;
+import dev.tfs.journal.JournalReader;
+import dev.tfs.journal.JournalWriter;
+import dev.tfs.op.OpCodec;
+import dev.tfs.registry.SchemaRegistryClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ships the journal to Kafka from inside tfs-capture ({@code --ship=kafka}).
+ *
+ * <p>One thread reads the journal in seq order ({@link JournalReader}) and sends every entry with
+ * an idempotent {@link KafkaProducer} ({@code acks=all}, {@code enable.idempotence=true}) to its
+ * explicit partition, with the entry's key and value bytes unchanged (re-framed for a Confluent
+ * registry when one is configured). Acknowledgements arrive out of order across partitions; the
+ * shipper tracks the highest seq below which everything is acknowledged and records it with {@link
+ * JournalWriter#acknowledge}, which frees spool quota and deletes shipped segments.
+ *
+ * <p>Failures never reach the mount: Kafka down at start, a broker restart, an unreachable network
+ * only delay shipping (the journal grows up to its quota). While a broker is briefly away the
+ * producer's own retries deliver each record exactly once (idempotence). When a send fails for good
+ * (delivery timeout, fatal producer error), the shipper closes the producer, rewinds the reader to
+ * the first unacknowledged seq and resends from there with a new producer, after a backoff: records
+ * after the failed one that had already been acknowledged are then sent again, as identical copies
+ * (same partition, key and value); sinks drop seqs they already applied.
+ *
+ * <p>Memory is bounded (G6): at most {@link #MAX_IN_FLIGHT} records are unacknowledged at once.
+ */
+public final class KafkaShipper implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaShipper.class);
+
+  /** Most records sent and not yet acknowledged. */
+  static final int MAX_IN_FLIGHT = 8192;
+
+  private final JournalWriter journal;
+  private final String topic;
+  private final Properties producerProps;
+  private final String registryUrl;
+  private final CaptureMetrics metrics;
+  private final Duration maxBackoff;
+  private final Thread thread;
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicBoolean failed = new AtomicBoolean();
+  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+  private final TreeSet<Long> doneAbove = new TreeSet<>();
+  private volatile long contiguous;
+  private volatile String state = "CONNECTING";
+  private volatile String refusal;
+  private KafkaProducer<byte[], byte[]> producer;
+  private JournalReader reader;
+  private int schemaId = -1;
+
+  /**
+   * @param producerProps producer settings (bootstrap.servers, SASL/TLS, ...); the shipper forces
+   *     the serializers, {@code acks=all} and idempotence
+   * @param registryUrl a Confluent-API schema registry, or null for single-object framing
+   */
+  public KafkaShipper(
+      JournalWriter journal,
+      String topic,
+      Properties producerProps,
+      String registryUrl,
+      CaptureMetrics metrics,
+      Duration maxBackoff) {
+    this.journal = journal;
+    this.topic = topic;
+    this.producerProps = producerProps;
+    this.registryUrl = registryUrl;
+    this.metrics = metrics;
+    this.maxBackoff = maxBackoff;
+    this.thread = new Thread(this::run, "tfs-shipper");
+    this.thread.setDaemon(true);
+  }
+
+  /** The producer settings the shipper uses, from the user's and its own. */
+  static Properties producerConfig(Properties user) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
+    p.putAll(user);
+    // Not negotiable: ordering and exactly-once delivery per partition depend on them.
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    return p;
+  }
+
+  /** Admin settings: the producer's connection settings (SASL/TLS) without producer-only keys. */
+  static Properties adminConfig(Properties user) {
+    Properties p = new Properties();
+    for (String k : user.stringPropertyNames()) {
+      if (AdminClientConfig.configNames().contains(k)) {
+        p.put(k, user.getProperty(k));
+      }
+    }
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+    return p;
+  }
+
+  public void start() {
+    contiguous = journal.stats().ackedSeq();
+    thread.start();
+  }
+
+  /** Highest seq such that it and every lower one are acknowledged by Kafka. */
+  public long shippedSeq() {
+    return contiguous;
+  }
+
+  public String state() {
+    return state;
+  }
+
+  /** Why shipping was refused (e.g. a topic with too few partitions), or null. */
+  public String refusal() {
+    return refusal;
+  }
+
+  private void state(String s) {
+    state = s;
+    metrics.shipperState(s);
+  }
+
+  private void run() {
+    long backoff = 100;
+    while (!stopping.get()) {
+      try {
+        if (producer == null) {
+          state("CONNECTING");
+          connect();
+          backoff = 100;
+          state("SHIPPING");
+        }
+        if (failed.get()) {
+          throw new IllegalStateException("a delivery failed; resending from the acknowledged seq");
+        }
+        JournalEntry e = reader.poll();
+        if (e == null) {
+          acknowledge();
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+          continue;
+        }
+        send(e);
+        acknowledge();
+      } catch (RefusedException r) {
+        refusal = r.getMessage();
+        state("REFUSED");
+        LOG.error("shipping refused: {}", r.getMessage());
+        closeProducer();
+        return;
+      } catch (Exception ex) {
+        if (stopping.get()) {
+          break;
+        }
+        metrics.shipError();
+        state("BACKING_OFF");
+        LOG.warn("shipper: {}; retrying in {} ms", ex.toString(), backoff);
+        closeProducer();
+        sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoff.toMillis());
+      }
+    }
+    acknowledge();
+    closeProducer();
+    state("STOPPED");
+  }
+
+  private static final class RefusedException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    RefusedException(String m) {
+      super(m);
+    }
+  }
+
+  private void connect() throws Exception {
+    int partitions = journal.meta().partitions();
+    try (Admin admin = Admin.create(adminConfig(producerProps))) {
+      TopicDescription d = describe(admin);
+      if (d == null) {
+        try {
+          admin
+              .createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty())))
+              .all()
+              .get(15, TimeUnit.SECONDS);
+          LOG.info("created topic {} with {} partitions", topic, partitions);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw e;
+          }
+        }
+        d = describe(admin);
+        if (d == null) {
+          throw new IllegalStateException("topic " + topic + " not visible after creating it");
+        }
+      }
+      if (d.partitions().size() < partitions) {
+        throw new RefusedException(
+            "topic "
+                + topic
+                + " has "
+                + d.partitions().size()
+                + " partitions but the journal numbers ops for "
+                + partitions
+                + "; add partitions to the topic (kafka-topics --alter --partitions "
+                + partitions
+                + ") or ship to another --topic. The mount keeps serving; the journal grows.");
+      }
+    }
+    if (registryUrl != null && schemaId < 0) {
+      schemaId = new OpCodec(new SchemaRegistryClient(registryUrl)).registerFor(topic);
+      LOG.info("op schema registered under {}-value with id {}", topic, schemaId);
+    }
+    synchronized (doneAbove) {
+      doneAbove.clear();
+    }
+    failed.set(false);
+    producer = new KafkaProducer<>(producerConfig(producerProps));
+    if (reader == null) {
+      reader = JournalReader.open(journal.dir());
+    }
+    reader.seek(contiguous + 1);
+    LOG.info("shipping {} to {} from seq {}", journal.dir(), topic, contiguous + 1);
+  }
+
+  private TopicDescription describe(Admin admin) throws Exception {
+    try {
+      Map<String, TopicDescription> m =
+          admin.describeTopics(List.of(topic)).allTopicNames().get(15, TimeUnit.SECONDS);
+      return m.get(topic);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private void send(JournalEntry e) throws InterruptedException {
+    while (!inFlight.tryAcquire(50, TimeUnit.MILLISECONDS)) {
+      acknowledge();
+      if (failed.get() || stopping.get()) {
+        throw new IllegalStateException("a delivery failed or shipping stops");
+      }
+    }
+    byte[] value = schemaId >= 0 ? OpCodec.toConfluent(e.value(), schemaId) : e.value();
+    long seq = e.seq();
+    try {
+      producer.send(
+          new ProducerRecord<>(topic, e.partition(), e.key(), value),
+          (md, ex) -> {
+            inFlight.release();
+            if (ex != null) {
+              if (failed.compareAndSet(false, true)) {
+                LOG.warn("delivery of seq {} failed: {}", seq, ex.toString());
+              }
+              return;
+            }
+            completed(seq);
+          });
+    } catch (RuntimeException ex) {
+      inFlight.release();
+      throw ex;
+    }
+  }
+
+  private void completed(long seq) {
+    synchronized (doneAbove) {
+      if (seq <= contiguous) {
+        return;
+      }
+      doneAbove.add(seq);
+      long c = contiguous;
+      while (!doneAbove.isEmpty() && doneAbove.first() == c + 1) {
+        doneAbove.pollFirst();
+        c++;
+      }
+      contiguous = c;
+    }
+  }
+
+  private long lastAcked = -1;
+
+  private void acknowledge() {
+    long c = contiguous;
+    if (c > lastAcked && c > 0) {
+      journal.acknowledge(c);
+      lastAcked = c;
+    }
+  }
+
+  private void closeProducer() {
+    KafkaProducer<byte[], byte[]> p = producer;
+    producer = null;
+    if (p != null) {
+      try {
+        // Completes every outstanding callback (failed or not) before returning.
+        p.close(Duration.ofSeconds(stopping.get() ? 1 : 5));
+      } catch (RuntimeException e) {
+        LOG.debug("producer close: {}", e.toString());
+      }
+    }
+  }
+
+  private void sleep(long ms) {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    while (!stopping.get() && System.nanoTime() < end) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(50, ms)));
+    }
+  }
+
+  /**
+   * Waits until everything appended so far is acknowledged, at most {@code timeout}. Returns true
+   * when it is.
+   */
+  public boolean awaitShipped(Duration timeout) {
+    long target = journal.stats().nextSeq() - 1;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (contiguous < target
+        && System.nanoTime() < deadline
+        && thread.isAlive()
+        && !"REFUSED".equals(state)) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+    return contiguous >= target;
+  }
+
+  /** Stops the thread (without waiting for unshipped ops: call {@link #awaitShipped} first). */
+  @Override
+  public void close() {
+    stopping.set(true);
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(15));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (reader != null) {
+      reader.close();
+    }
+    acknowledgeQuietly();
+  }
+
+  private void acknowledgeQuietly() {
+    try {
+      acknowledge();
+    } catch (RuntimeException e) {
+      LOG.debug("final acknowledge: {}", e.toString());
+    }
+  }
+}
