@@ -517,6 +517,7 @@ public class TreeSinkTask extends SinkTask {
 
   private ConnectException stop(String message) {
     log.error("{}: {}", connector, message);
+    publish();
     metrics.taskState = "failed";
     metrics.failure = message;
     metrics.writeStatus();
@@ -809,6 +810,11 @@ public class TreeSinkTask extends SinkTask {
 
   private static String where(SinkRecord r) {
     return "topic " + r.topic() + " partition " + r.kafkaPartition() + " offset " + r.kafkaOffset();
+  }
+
+  /** Test hook: the applied seq right now (the metrics lag behind within a put). */
+  long appliedSeqNow() {
+    return state == null ? -1 : state.appliedSeq;
   }
 
   /** Test hook: the live metrics. */
