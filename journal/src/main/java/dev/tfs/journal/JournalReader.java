@@ -164,7 +164,9 @@ public final class JournalReader implements AutoCloseable {
         // End of what is readable. Final only once the writer has moved past this point: it
         // rolled to the next segment, or (for damage) wrote valid entries after it.
         Path next = dir.resolve(Format.segmentName(expected));
-        boolean settled = Files.exists(next);
+        // A segment without ops is never rolled (the next one would get its name).
+        boolean hasOps = expected > seg.header.firstSeq;
+        boolean settled = hasOps && Files.exists(next);
         if (!settled && st == SegmentReader.Status.BAD) {
           settled = validDataFollows();
         }
@@ -173,6 +175,10 @@ public final class JournalReader implements AutoCloseable {
           // is final, report it rather than wait forever.
           seg.invalidate();
           if (seg.read(pos) == SegmentReader.Status.END && !Files.exists(next)) {
+            long acked = AckFile.read(dir, meta.epoch());
+            if (acked >= expected) {
+              throw overtaken(next, acked);
+            }
             throw new JournalCorruptException(
                 "seq gap: expected "
                     + expected
@@ -201,7 +207,7 @@ public final class JournalReader implements AutoCloseable {
           }
           continue;
         }
-        if (st == SegmentReader.Status.END && Files.exists(next)) {
+        if (st == SegmentReader.Status.END && hasOps && Files.exists(next)) {
           openNext(next);
           continue;
         }
@@ -363,21 +369,25 @@ public final class JournalReader implements AutoCloseable {
       r = SegmentReader.open(next, meta.partitions(), maxBody);
     } catch (NoSuchFileException e) {
       checkMeta();
-      throw new JournalException(
-          "segment "
-              + next.getFileName()
-              + " was deleted before this reader got to it: someone acknowledged seqs this reader"
-              + " has not read (acked seq "
-              + AckFile.read(dir, meta.epoch())
-              + "). Seek to a retained seq (from "
-              + firstRetainedSeq()
-              + ")");
+      throw overtaken(next, AckFile.read(dir, meta.epoch()));
     }
     checkSegmentEpoch(r);
     closeSegment();
     seg = r;
     pos = r.headerBytes();
     scannedPos = -1;
+  }
+
+  private JournalException overtaken(Path next, long acked) {
+    return new JournalException(
+        "segment "
+            + next.getFileName()
+            + " was deleted before this reader got to it: seqs this reader has not read were"
+            + " acknowledged (acked seq "
+            + acked
+            + ") by another shipper. Seek to a retained seq (the journal starts at "
+            + firstRetainedSeq()
+            + ")");
   }
 
   private void checkSegmentEpoch(SegmentReader r) throws IOException {
