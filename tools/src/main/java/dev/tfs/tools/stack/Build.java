@@ -69,12 +69,26 @@ public record Build(Path captureJar, List<Path> pluginDirs) {
   }
 
   /**
-   * The classpath for the broker and Connect worker processes: this JVM's classpath without tfs's
-   * own jars (Connect must load those from plugin.path only, as users deploy them).
+   * The classpath for the broker and Connect worker processes: the tools module's runtime classpath
+   * (written by its build to {@code tools/target/runtime-classpath.txt}), or this JVM's classpath,
+   * without tfs's own jars — Connect must load those from plugin.path only, as users deploy them.
    */
-  public static String childClasspath() {
+  public static String childClasspath(Path repo) {
+    Path file = repo.resolve("tools/target/runtime-classpath.txt");
+    String cp;
+    try {
+      cp = Files.isRegularFile(file) ? Files.readString(file).strip() : null;
+    } catch (IOException e) {
+      cp = null;
+    }
+    if (cp == null || cp.isEmpty()) {
+      cp = System.getProperty("java.class.path");
+    }
     List<String> out = new ArrayList<>();
-    for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+    for (String e : cp.split(File.pathSeparator)) {
+      if (e.isEmpty()) {
+        continue;
+      }
       String n = Path.of(e).getFileName().toString();
       if (n.startsWith("tfs-") || e.contains("/dev/tfs/") || e.endsWith("/classes")) {
         continue;

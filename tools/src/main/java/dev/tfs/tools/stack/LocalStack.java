@@ -48,7 +48,27 @@ public final class LocalStack {
       int mirrors,
       Ship ship,
       String volume,
-      int partitions) {
+      int partitions,
+      List<String> captureArgs) {
+    public Settings {
+      captureArgs = List.copyOf(captureArgs);
+    }
+
+    /** The same settings with extra tfs-capture arguments (e.g. --spool-max-bytes). */
+    public Settings withCaptureArgs(List<String> args) {
+      return new Settings(
+          repo,
+          layout,
+          kafkaPort,
+          controllerPort,
+          connectPort,
+          mirrors,
+          ship,
+          volume,
+          partitions,
+          args);
+    }
+
     public String topic() {
       return "tfs." + volume + ".ops";
     }
@@ -74,7 +94,8 @@ public final class LocalStack {
 
   private final Settings s;
   private final PrintStream progress;
-  private final List<ChildProcess> started = new ArrayList<>();
+  private final Map<String, ChildProcess> started = new LinkedHashMap<>();
+  private Build build;
 
   public LocalStack(Settings settings, PrintStream progress) {
     this.s = settings;
@@ -96,7 +117,7 @@ public final class LocalStack {
     if (Prerequisites.clearStaleMount(l.mount())) {
       progress.println("tfs: unmounted a stale FUSE mount left at " + l.mount() + " by a crash");
     }
-    Build build = Build.check(s.repo(), s.ship() == Ship.CONNECT);
+    build = Build.check(s.repo(), s.ship() == Ship.CONNECT);
     try {
       createDirectories(l);
       startBroker(l);
@@ -110,7 +131,7 @@ public final class LocalStack {
       return state;
     } catch (RuntimeException | IOException e) {
       progress.println("tfs: start failed, stopping what was started");
-      stopAll(started, progress);
+      stopAll(new ArrayList<>(started.values()), progress);
       if (e instanceof StackException se) {
         throw se;
       }
@@ -207,7 +228,7 @@ public final class LocalStack {
             "-Xmx1g",
             "-Dlog4j2.configurationFile=" + log4j,
             "-cp",
-            Build.childClasspath());
+            Build.childClasspath(s.repo()));
     if (!Files.exists(l.kafkaData().resolve("meta.properties"))) {
       List<String> format = new ArrayList<>(common);
       format.addAll(
@@ -231,7 +252,7 @@ public final class LocalStack {
     List<String> run = new ArrayList<>(common);
     run.addAll(List.of("kafka.Kafka", props.toString()));
     ChildProcess broker = ChildProcess.startJava(l, BROKER, run, Map.of());
-    started.add(broker);
+    started.put(BROKER, broker);
     waitFor(
         "the Kafka broker",
         BROKER_READY,
@@ -263,7 +284,8 @@ public final class LocalStack {
     }
   }
 
-  private Admin admin() {
+  /** An admin client for the stack's broker; the caller closes it. */
+  public Admin admin() {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrap());
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
@@ -335,11 +357,11 @@ public final class LocalStack {
             "-Xmx1g",
             "-Dlog4j2.configurationFile=" + writeLog4j(l),
             "-cp",
-            Build.childClasspath(),
+            Build.childClasspath(s.repo()),
             "org.apache.kafka.connect.cli.ConnectDistributed",
             props.toString());
     ChildProcess connect = ChildProcess.startJava(l, CONNECT, run, Map.of());
-    started.add(connect);
+    started.put(CONNECT, connect);
     ConnectRest rest = new ConnectRest(s.connectUrl());
     waitFor(
         "the Connect worker to load the tfs plugins",
@@ -448,8 +470,9 @@ public final class LocalStack {
             "--topic", s.topic(),
             "--bootstrap-servers", s.bootstrap(),
             "--ship", s.ship() == Ship.KAFKA ? "kafka" : "none"));
+    run.addAll(s.captureArgs());
     ChildProcess capture = ChildProcess.startJava(l, CAPTURE, run, Map.of());
-    started.add(capture);
+    started.put(CAPTURE, capture);
     waitFor(
         "tfs-capture to mount " + l.mount(),
         CAPTURE_READY,
@@ -458,6 +481,108 @@ public final class LocalStack {
           return Prerequisites.isFuseMount(l.mount());
         },
         l.log(CAPTURE));
+  }
+
+  // ------------------------------------------------------------------------------ components
+
+  /** The settings this stack was started with. */
+  public Settings settings() {
+    return s;
+  }
+
+  /** A REST client for the stack's Connect worker. */
+  public ConnectRest rest() {
+    return new ConnectRest(s.connectUrl());
+  }
+
+  /** The running process of a component ({@code kafka}, {@code connect}, {@code capture}). */
+  public ChildProcess process(String name) {
+    return started.get(name);
+  }
+
+  /**
+   * Stops one component, e.g. to show that mirrors converge after a broker outage or that a capture
+   * killed with SIGKILL loses nothing acknowledged.
+   *
+   * @param kill SIGKILL at once instead of SIGTERM with a grace period
+   */
+  public void stopComponent(String name, boolean kill) {
+    ChildProcess p = started.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no component " + name);
+    }
+    if (kill) {
+      p.handle()
+          .ifPresent(
+              h -> {
+                h.destroyForcibly();
+                h.onExit().join();
+              });
+    } else {
+      p.stop(Duration.ofSeconds(60));
+    }
+    if (name.equals(CAPTURE)) {
+      // A killed daemon leaves its mount dead until unmounted (auto_unmount may lag a little).
+      Prerequisites.clearStaleMount(s.layout().mount());
+    }
+  }
+
+  /** Starts a component stopped with {@link #stopComponent} again and waits until it is ready. */
+  public void startComponent(String name) {
+    ChildProcess p = started.get(name);
+    if (p != null && p.alive()) {
+      throw new IllegalStateException(name + " is still running (pid " + p.pid() + ")");
+    }
+    try {
+      switch (name) {
+        case BROKER:
+          startBroker(s.layout());
+          break;
+        case CONNECT:
+          startConnect(s.layout(), build);
+          break;
+        case CAPTURE:
+          startCapture(s.layout(), build);
+          break;
+        default:
+          throw new IllegalArgumentException("no component " + name);
+      }
+      StackState st = StackState.load(s.layout().stateFile());
+      st.processes.clear();
+      for (ChildProcess c : started.values()) {
+        st.processes.add(new StackState.Proc(c));
+      }
+      st.save(s.layout().stateFile());
+    } catch (IOException e) {
+      throw new StackException(StackException.STARTUP, "cannot restart " + name + ": " + e, e);
+    }
+  }
+
+  /**
+   * tfs-capture's metrics (the {@code dev.tfs:type=capture} MXBean attributes, e.g. NextSeq,
+   * ShippedSeq, UnshippedOps), read from the running daemon through the Attach API.
+   */
+  public Map<String, Object> captureMetrics() {
+    ChildProcess p = started.get(CAPTURE);
+    if (p == null || !p.alive()) {
+      throw new IllegalStateException("tfs-capture is not running");
+    }
+    try {
+      Map<String, Map<String, Object>> beans = JmxProbe.read(p.pid(), "dev.tfs:type=capture,*");
+      if (beans.isEmpty()) {
+        throw new IllegalStateException("tfs-capture (pid " + p.pid() + ") has no capture MXBean");
+      }
+      return beans.values().iterator().next();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read tfs-capture metrics: " + e, e);
+    }
+  }
+
+  /** Stops everything this object started (like {@code tfs down}). */
+  public void down() {
+    down(s.layout(), progress);
   }
 
   // ------------------------------------------------------------------------------ down
@@ -535,7 +660,7 @@ public final class LocalStack {
     for (int i = 0; i < s.mirrors(); i++) {
       st.mirrors.add(l.mirror(i).toString());
     }
-    for (ChildProcess p : started) {
+    for (ChildProcess p : started.values()) {
       st.processes.add(new StackState.Proc(p));
     }
     return st;

@@ -1,6 +1,7 @@
 package dev.tfs.tools.stack;
 
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Options shared by the stack commands (a picocli mixin). */
@@ -49,6 +50,7 @@ public final class StackOptions {
         mirrors,
         ship,
         volume,
-        partitions);
+        partitions,
+        List.of());
   }
 }
