@@ -1,0 +1,81 @@
+package dev.tfs.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tfs.capture.fs.FuseMount;
+import dev.tfs.journal.Durability;
+import dev.tfs.op.OpCodec;
+import dev.tfs.op.OpKind;
+import dev.tfs.op.schema.OpRecord;
+import dev.tfs.op.schema.SnapshotBegin;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A store that already holds files is recorded as snapshot ops that replay to an equal tree. */
+class BootstrapTest {
+  @TempDir Path tmp;
+
+  @Test
+  void snapshotOfANonEmptyStoreReplaysToAnIdenticalTree() throws Exception {
+    Path store = Files.createDirectory(tmp.resolve("store"));
+    Shell.run(
+        store,
+        "mkdir -p d/e && echo one > d/e/f && ln d/e/f d/hard && ln -s e/f d/sym && mkfifo d/fifo"
+            + " && setfattr -n user.k -v v d/e/f && setfattr -n user.dir -v x d"
+            + " && truncate -s 3M sparse && printf xyz | dd of=sparse bs=1 seek=1000000 conv=notrunc status=none"
+            + " && echo $'\\xe9' > $'caf\\xe9' && chmod 640 d/e/f && chown 7:8 d/e/f && chmod 1777 d/e"
+            + " && touch -h -d @1000000000 d/sym && touch -d @1000000001 d/e/f sparse"
+            + " && touch -d @1000000002 d/e d");
+    Path mnt = Files.createDirectory(tmp.resolve("mnt"));
+    Path journal = tmp.resolve("journal");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CaptureDaemon d =
+        new CaptureDaemon(
+            new CaptureDaemon.Config(
+                store,
+                mnt,
+                journal,
+                "boot",
+                4,
+                Durability.NONE,
+                5,
+                1L << 30,
+                0,
+                OpCodec.DEFAULT_MAX_RECORD_BYTES,
+                false,
+                "tfs.boot.ops",
+                new Properties(),
+                null,
+                Duration.ofSeconds(5),
+                FuseMount.Options.defaults()),
+            new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      d.start();
+    } finally {
+      d.stop();
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("bootstrap").contains("mounted");
+    List<OpRecord> ops = Replayer.read(journal);
+    assertThat(OpKind.of(ops.get(0))).isEqualTo(OpKind.SNAPSHOT_BEGIN);
+    assertThat(OpKind.of(ops.get(ops.size() - 1))).isEqualTo(OpKind.SNAPSHOT_END);
+    assertThat(((SnapshotBegin) ops.get(0).getOp()).getBytes()).isEqualTo(3_000_000L + 4 + 2);
+    assertThat(ops.stream().map(OpKind::of)).contains(OpKind.LINK, OpKind.MKNOD, OpKind.SYMLINK);
+    // The sparse file's hole is not recorded as data.
+    long written = ops.stream().filter(o -> OpKind.of(o) == OpKind.WRITE).count();
+    assertThat(written).isLessThan(10);
+    Path replay = Files.createDirectory(tmp.resolve("replay"));
+    Replayer.replay(ops, replay);
+    assertThat(
+            TreeSnapshot.diff(
+                TreeSnapshot.of(store), TreeSnapshot.of(replay), true, Long.MAX_VALUE))
+        .isEmpty();
+  }
+}

@@ -1,0 +1,87 @@
+package dev.tfs.capture;
+
+import dev.tfs.capture.fs.FuseMount;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** tfs-capture as a child JVM, as users run it (same classpath as the tests). */
+final class DaemonProcess implements AutoCloseable {
+  final Process process;
+  final StringBuffer output = new StringBuffer();
+  final CompletableFuture<String> ready = new CompletableFuture<>();
+  private final Path mnt;
+
+  DaemonProcess(List<String> args, Path mnt) throws IOException {
+    this.mnt = mnt;
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Dfile.encoding=ISO-8859-1");
+    cmd.add("-Xmx256m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.tfs.capture.cli.CaptureMain");
+    cmd.addAll(args);
+    process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Thread t =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                  output.append(line).append('\n');
+                  if (line.startsWith("tfs-capture: mounted ")) {
+                    ready.complete(line);
+                  }
+                }
+              } catch (IOException ignored) {
+                // process gone
+              }
+              ready.completeExceptionally(new IOException("daemon exited:\n" + output));
+            },
+            "daemon-output");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  String awaitReady() throws Exception {
+    return ready.get(60, TimeUnit.SECONDS);
+  }
+
+  /** SIGKILL, then wait for the process and for auto_unmount to remove the mount. */
+  void kill9() throws Exception {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (FuseMount.isMounted(mnt) && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+  }
+
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  int terminate() throws Exception {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("daemon did not stop on SIGTERM:\n" + output);
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+    FuseMount.unmount(mnt, true, Duration.ofSeconds(5));
+  }
+}
