@@ -123,6 +123,9 @@ public final class JournalWriter implements AutoCloseable {
 
   private final AtomicLong fsyncs = new AtomicLong();
 
+  /** Time commits held the append lock (ns), for the benchmark's per-op critical section. */
+  private long lockHeldNanos;
+
   private volatile boolean closed;
   private volatile JournalException failure;
 
@@ -355,6 +358,7 @@ public final class JournalWriter implements AutoCloseable {
                   + " aborted");
         }
       }
+      long locked = System.nanoTime();
       first = nextSeq;
       long[] prevs = prevSeqs(ps, first);
       for (int i = 0; i < n; i++) {
@@ -390,6 +394,7 @@ public final class JournalWriter implements AutoCloseable {
         resolveLocked(pending);
       }
       end = written;
+      lockHeldNanos += System.nanoTime() - locked;
     } finally {
       lock.unlock();
     }
@@ -507,6 +512,16 @@ public final class JournalWriter implements AutoCloseable {
       advanceAck(now);
     } catch (IOException e) {
       throw ioFailure(dir, "record the acknowledged seq in " + dir.resolve(Format.ACKED), e);
+    }
+  }
+
+  /** Total time commits held the append lock, ns (excludes waits on the quota). */
+  long lockHeldNanos() {
+    lock.lock();
+    try {
+      return lockHeldNanos;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -976,12 +991,27 @@ public final class JournalWriter implements AutoCloseable {
     return m;
   }
 
+  /**
+   * Removes temp files (name {@code <file>.tmp-<pid>[-<random>]}) left by processes that died while
+   * replacing a file; those of live processes (a reader acknowledging right now) stay.
+   */
   private void deleteLeftoverTempFiles() throws IOException {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.tmp-*")) {
       for (Path p : ds) {
         String n = p.getFileName().toString();
-        if ((n.startsWith(Format.SEGMENT_PREFIX) || n.startsWith(Format.META))
-            && n.contains(".tmp-")) {
+        String pid = n.substring(n.lastIndexOf(".tmp-") + 5);
+        int dash = pid.indexOf('-');
+        pid = dash < 0 ? pid : pid.substring(0, dash);
+        boolean alive;
+        try {
+          long id = Long.parseLong(pid);
+          alive =
+              id != ProcessHandle.current().pid()
+                  && ProcessHandle.of(id).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+          continue; // not ours
+        }
+        if (!alive) {
           Files.deleteIfExists(p);
         }
       }
