@@ -115,7 +115,7 @@ public final class Bootstrap {
 
   private Result record() throws PosixException {
     long[] count = new long[2];
-    countTree(new byte[0], count);
+    countTree(new byte[0], count, new java.util.HashSet<>());
     totalEntries = count[0];
     totalBytes = count[1];
     started = System.nanoTime();
@@ -148,15 +148,17 @@ public final class Bootstrap {
     return p.length == 0 ? -1 : d;
   }
 
-  private void countTree(byte[] rel, long[] count) throws PosixException {
+  private void countTree(byte[] rel, long[] count, java.util.Set<String> linked)
+      throws PosixException {
     for (DirEntry e : list(rel)) {
       byte[] p = rel.length == 0 ? e.name() : OpPaths.child(rel, e.name());
       Stat s = Posix.stat(root, p, false);
       count[0]++;
-      if (s.isRegular()) {
+      // A hard-linked file's content is recorded once, under its first name.
+      if (s.isRegular() && (s.nlink() == 1 || linked.add(s.dev() + ":" + s.ino()))) {
         count[1] += s.size();
       } else if (s.isDirectory()) {
-        countTree(p, count);
+        countTree(p, count, linked);
       }
     }
   }

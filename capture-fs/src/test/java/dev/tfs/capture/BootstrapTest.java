@@ -66,7 +66,7 @@ class BootstrapTest {
     List<OpRecord> ops = Replayer.read(journal);
     assertThat(OpKind.of(ops.get(0))).isEqualTo(OpKind.SNAPSHOT_BEGIN);
     assertThat(OpKind.of(ops.get(ops.size() - 1))).isEqualTo(OpKind.SNAPSHOT_END);
-    assertThat(((SnapshotBegin) ops.get(0).getOp()).getBytes()).isEqualTo(3_000_000L + 4 + 2);
+    assertThat(((SnapshotBegin) ops.get(0).getOp()).getBytes()).isEqualTo((3L << 20) + 4 + 2);
     assertThat(ops.stream().map(OpKind::of)).contains(OpKind.LINK, OpKind.MKNOD, OpKind.SYMLINK);
     // The sparse file's hole is not recorded as data.
     long written = ops.stream().filter(o -> OpKind.of(o) == OpKind.WRITE).count();

@@ -17,6 +17,8 @@ final class DaemonProcess implements AutoCloseable {
   final Process process;
   final StringBuffer output = new StringBuffer();
   final CompletableFuture<String> ready = new CompletableFuture<>();
+  private final java.util.concurrent.CountDownLatch eof =
+      new java.util.concurrent.CountDownLatch(1);
   private final Path mnt;
 
   DaemonProcess(List<String> args, Path mnt) throws IOException {
@@ -46,6 +48,7 @@ final class DaemonProcess implements AutoCloseable {
                 // process gone
               }
               ready.completeExceptionally(new IOException("daemon exited:\n" + output));
+              eof.countDown();
             },
             "daemon-output");
     t.setDaemon(true);
@@ -73,6 +76,7 @@ final class DaemonProcess implements AutoCloseable {
       process.destroyForcibly();
       throw new AssertionError("daemon did not stop on SIGTERM:\n" + output);
     }
+    eof.await(30, TimeUnit.SECONDS);
     return process.exitValue();
   }
 

@@ -345,7 +345,16 @@ public final class CaptureMain implements Callable<Integer> {
       err.println("tfs-capture: " + e.getMessage());
       return e.exitCode;
     }
-    Thread hook = new Thread(d::stop, "tfs-capture-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              d.stop();
+              out.flush();
+              err.flush();
+              // A stop by signal that finished cleanly exits 0, not 128+signal.
+              Runtime.getRuntime().halt(OK);
+            },
+            "tfs-capture-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     d.awaitStop();
     return OK;
