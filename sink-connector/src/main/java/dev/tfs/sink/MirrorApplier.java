@@ -744,8 +744,14 @@ public final class MirrorApplier implements AutoCloseable {
     for (int fd : writeFds.values()) {
       Posix.fsync(fd);
     }
-    if (Posix.libc().syncfs(rootFd) != 0) {
-      throw new PosixException("syncfs", root.toString(), Posix.errno());
+    // syncfs needs a real fd: the root fd is O_PATH.
+    int fd = Posix.openat(rootFd, new byte[] {'.'}, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);
+    try {
+      if (Posix.libc().syncfs(fd) != 0) {
+        throw new PosixException("syncfs", root.toString(), Posix.errno());
+      }
+    } finally {
+      Posix.closeQuietly(fd);
     }
     dirty = false;
   }

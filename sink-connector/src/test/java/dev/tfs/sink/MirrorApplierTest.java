@@ -125,6 +125,7 @@ class MirrorApplierTest {
       for (OpRecord op : h.ops) {
         a.apply(op);
       }
+      a.sync(); // tfs.fsync=commit
     }
     int fd = Posix.openDirectory(root);
     try {

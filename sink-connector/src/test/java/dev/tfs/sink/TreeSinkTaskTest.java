@@ -190,7 +190,9 @@ class TreeSinkTaskTest {
     }
     Path ref = reference(hist.ops, "ref");
     Path root = tmp.resolve("mirror");
-    TaskHarness h = new TaskHarness(TOPIC, P, props(root, tmp.resolve("state")));
+    TaskHarness h =
+        new TaskHarness(
+            TOPIC, P, props(root, tmp.resolve("state"), TreeSinkConfig.FSYNC_CONFIG, "commit"));
     h.produceAll(hist.ops);
     h.startTask();
     runToEnd(h, delayed(lag, 4), 7, hist.ops.size());

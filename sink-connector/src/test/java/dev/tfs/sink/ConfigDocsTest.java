@@ -1,0 +1,38 @@
+package dev.tfs.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class ConfigDocsTest {
+  @Test
+  void readmeDocumentsTheCurrentConfigDef() throws Exception {
+    Path readme = Path.of("README.md");
+    String text = Files.readString(readme, StandardCharsets.UTF_8);
+    String fresh = ConfigDocs.splice(text);
+    if (Boolean.getBoolean("tfs.docs.update")) {
+      Files.writeString(readme, fresh, StandardCharsets.UTF_8);
+      text = fresh;
+    }
+    assertThat(text)
+        .as("sink-connector/README.md is stale: run this test with -Dtfs.docs.update=true")
+        .isEqualTo(fresh);
+    for (String key : TreeSinkConfig.CONFIG_DEF.names()) {
+      assertThat(text).contains("#### `" + key + "`");
+    }
+  }
+
+  @Test
+  void everyKeyHasGroupOrderWidthDisplayNameAndDoc() {
+    for (var k : TreeSinkConfig.CONFIG_DEF.configKeys().values()) {
+      assertThat(k.group).as(k.name).isNotBlank();
+      assertThat(k.orderInGroup).as(k.name).isPositive();
+      assertThat(k.width).as(k.name).isNotNull();
+      assertThat(k.displayName).as(k.name).isNotBlank();
+      assertThat(k.documentation).as(k.name).hasSizeGreaterThan(40);
+    }
+  }
+}
