@@ -27,10 +27,13 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Guarantees: {@link #poll()} returns OP entries only (intents and aborts are skipped), each
- * with a valid checksum and complete, never one the writer is still writing; consecutive seqs
- * without gaps ({@link JournalCorruptException} on a gap or on damage); it follows segment rolls
- * and copes with segments deleted behind it (it keeps the open one readable). If the journal is
- * recreated (a new epoch in {@code journal.meta}) it throws {@link JournalEpochChangedException}.
+ * with a valid checksum and complete, never one the writer is still writing, and never one the
+ * writer has not yet made as durable as its {@link Durability} policy promises (fsynced under FSYNC
+ * and GROUP; the {@code synced} file tells how far): an op that reached Kafka cannot vanish from
+ * the journal in a power loss and have its seq reused. Consecutive seqs without gaps ({@link
+ * JournalCorruptException} on a gap or on damage); it follows segment rolls and copes with segments
+ * deleted behind it (it keeps the open one readable). If the journal is recreated (a new epoch in
+ * {@code journal.meta}) it throws {@link JournalEpochChangedException}.
  *
  * <p>Not thread-safe: use one reader per thread. Reads go through {@link java.io.RandomAccessFile},
  * so interrupting the reading thread (as Connect does when stopping a task) does not break it.
@@ -63,9 +66,19 @@ public final class JournalReader implements AutoCloseable {
   /** When {@link #laterSegmentExists} last listed the directory (System.nanoTime), 0 never. */
   private long lastListing;
 
+  /** How far the writer allows shipping ({@link SyncedMark}); re-read when an op is beyond. */
+  private final SyncedMark.View mark;
+
+  private long limit;
+
+  /** Returned by {@link #take} for an op that is written but not yet durable. */
+  private static final JournalEntry NOT_DURABLE =
+      new JournalEntry(0, 0, 0, new byte[0], new byte[0], "", 0);
+
   private JournalReader(Path dir, JournalMeta meta, BasicFileAttributes metaAttrs) {
     this.dir = dir;
     this.meta = meta;
+    this.mark = new SyncedMark.View(dir, meta.epoch());
     this.maxBody = Format.maxBody(meta.maxRecordBytes());
     this.metaKey = metaAttrs.fileKey();
     this.metaMtime = metaAttrs.lastModifiedTime();
@@ -156,6 +169,10 @@ public final class JournalReader implements AutoCloseable {
         SegmentReader.Status st = seg.read(pos);
         if (st == SegmentReader.Status.ENTRY) {
           JournalEntry e = take();
+          if (e == NOT_DURABLE) {
+            checkMeta();
+            return null;
+          }
           if (e != null) {
             return e;
           }
@@ -202,6 +219,10 @@ public final class JournalReader implements AutoCloseable {
         st = seg.read(pos);
         if (st == SegmentReader.Status.ENTRY) {
           JournalEntry e = take();
+          if (e == NOT_DURABLE) {
+            checkMeta();
+            return null;
+          }
           if (e != null) {
             return e;
           }
@@ -277,11 +298,19 @@ public final class JournalReader implements AutoCloseable {
   public void close() {
     closed = true;
     closeSegment();
+    try {
+      mark.close();
+    } catch (IOException e) {
+      // read-only file: nothing was lost
+    }
   }
 
   // ----------------------------------------------------------------
 
-  /** The entry just read, when it is an OP at or after the seek position, else null. */
+  /**
+   * The entry just read, when it is an OP at or after the seek position, else null; {@link
+   * #NOT_DURABLE} (and the position unchanged) for an op the writer has not yet made durable.
+   */
   private JournalEntry take() {
     long at = pos;
     pos = seg.next;
@@ -300,6 +329,17 @@ public final class JournalReader implements AutoCloseable {
               + at,
           seg.name,
           at);
+    }
+    if (seg.seq >= skipBelow && seg.seq > limit) {
+      try {
+        limit = mark.limit();
+      } catch (IOException e) {
+        throw new JournalException("cannot read " + dir.resolve(SyncedMark.FILE) + ": " + e, e);
+      }
+      if (seg.seq > limit) {
+        pos = at; // written, but not yet as durable as the writer's policy promises: later
+        return NOT_DURABLE;
+      }
     }
     expected++;
     if (seg.seq < skipBelow) {

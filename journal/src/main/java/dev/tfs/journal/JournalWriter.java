@@ -123,6 +123,12 @@ public final class JournalWriter implements AutoCloseable {
 
   private final AtomicLong fsyncs = new AtomicLong();
 
+  /** Highest seq whose entry is completely written (published after {@link #written}). */
+  private volatile long lastWrittenSeq;
+
+  /** Tells readers how far they may ship; null until recovery is done. */
+  private SyncedMark mark;
+
   /** Time commits held the append lock (ns), for the benchmark's per-op critical section. */
   private long lockHeldNanos;
 
@@ -387,6 +393,7 @@ public final class JournalWriter implements AutoCloseable {
         nextSeq = seq + 1;
         lastSeqs[p.partition] = seq;
         active.lastSeq = seq;
+        lastWrittenSeq = seq;
         opBytesTotal += p.length;
         maybeCheckpoint(seq);
       }
@@ -583,6 +590,7 @@ public final class JournalWriter implements AutoCloseable {
             a.raf.getFD().sync();
             fsyncs.incrementAndGet();
             synced = written;
+            mark.publish(lastWrittenSeq);
           }
         } catch (IOException e) {
           error = e;
@@ -593,6 +601,13 @@ public final class JournalWriter implements AutoCloseable {
           error = error == null ? e : error;
         }
         a.raf = null;
+      }
+      if (mark != null) {
+        try {
+          mark.close();
+        } catch (IOException e) {
+          log.debug("closing {} failed", SyncedMark.FILE, e);
+        }
       }
     } finally {
       syncLock.unlock();
@@ -732,6 +747,7 @@ public final class JournalWriter implements AutoCloseable {
       }
       // Everything up to w is in the active segment or in one that was fsynced when it was rolled
       // (rolls hold syncLock, so the active segment cannot change here).
+      long s = lastWrittenSeq; // before written: every entry up to s lies within w
       long w = written;
       Segment a = active;
       try {
@@ -743,6 +759,7 @@ public final class JournalWriter implements AutoCloseable {
       }
       fsyncs.incrementAndGet();
       synced = Math.max(synced, w);
+      mark.publish(s);
     } finally {
       syncLock.unlock();
     }
@@ -762,6 +779,7 @@ public final class JournalWriter implements AutoCloseable {
       a.raf.getFD().sync();
       fsyncs.incrementAndGet();
       synced = written;
+      mark.publish(lastWrittenSeq);
       SegmentHeader h = new SegmentHeader(meta.epoch(), nextSeq, nextIntentId, lastSeqs.clone());
       Segment s = createSegment(h);
       try {
@@ -1222,8 +1240,13 @@ public final class JournalWriter implements AutoCloseable {
           "segment " + last.path + " changed while the journal was being opened");
     }
     last.raf.seek(last.bytes);
-    last.raf.getFD().sync();
+    last.raf.getFD().sync(); // what recovery kept is durable now: readers may ship all of it
     active = last;
+    lastWrittenSeq = nextSeq - 1;
+    // NONE promises nothing beyond the write itself: readers may ship whatever is written.
+    mark =
+        SyncedMark.open(
+            dir, meta.epoch(), opts.durability() == Durability.NONE ? Long.MAX_VALUE : nextSeq - 1);
     advanceAck(acked);
     if (!unresolved.isEmpty()) {
       log.warn(

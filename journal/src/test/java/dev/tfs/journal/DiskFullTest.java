@@ -43,10 +43,14 @@ class DiskFullTest {
   @AfterEach
   void unmount() throws Exception {
     if (mounted) {
-      new ProcessBuilder("umount", mnt.toString())
-          .inheritIO()
-          .start()
-          .waitFor(10, TimeUnit.SECONDS);
+      Process p = new ProcessBuilder("umount", mnt.toString()).inheritIO().start();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        // still busy (an open file of a failed test): detach it so the temp dir can go
+        new ProcessBuilder("umount", "-l", mnt.toString())
+            .inheritIO()
+            .start()
+            .waitFor(10, TimeUnit.SECONDS);
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import static dev.tfs.journal.TestSupport.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tfs.op.OpKind;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,6 +107,58 @@ class DurabilityTest {
     } finally {
       group.close();
     }
+  }
+
+  @Test
+  void readersShipOnlyWhatThePolicyMadeDurable() {
+    // GROUP with a long interval: the op is written, but not fsynced until sync().
+    try (JournalWriter w =
+            JournalWriter.open(
+                dir, options().durability(Durability.GROUP).groupCommitMillis(10_000).build());
+        JournalReader r = JournalReader.open(dir)) {
+      w.commit(0, create("a"));
+      assertThat(r.poll()).as("not yet durable").isNull();
+      assertThat(TestSupport.readAll(dir)).isEmpty();
+      w.sync();
+      assertThat(r.poll().seq()).isEqualTo(1);
+    }
+    // FSYNC: durable when commit returns.
+    try (JournalWriter w = JournalWriter.open(dir, options().durability(Durability.FSYNC).build());
+        JournalReader r = JournalReader.open(dir)) {
+      r.seek(2);
+      w.commit(0, create("b"));
+      assertThat(r.poll().seq()).isEqualTo(2);
+    }
+    // NONE promises nothing beyond the write: visible at once.
+    try (JournalWriter w = JournalWriter.open(dir, options().durability(Durability.NONE).build());
+        JournalReader r = JournalReader.open(dir)) {
+      r.seek(3);
+      w.commit(0, create("c"));
+      assertThat(r.poll().seq()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aCrashCopyShowsOnlyDurableOpsUntilTheWriterRecoversIt(@TempDir Path copyRoot)
+      throws Exception {
+    Path copy = copyRoot.resolve("copy");
+    try (JournalWriter w =
+        JournalWriter.open(
+            dir, options().durability(Durability.GROUP).groupCommitMillis(10_000).build())) {
+      w.commit(0, create("a"));
+      w.sync();
+      w.commit(0, create("b")); // written, not fsynced: a power loss could take it
+      Files.createDirectories(copy);
+      try (var files = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) files::iterator) {
+          Files.copy(p, copy.resolve(p.getFileName()));
+        }
+      }
+    }
+    assertThat(TestSupport.readAll(copy)).extracting(JournalEntry::seq).containsExactly(1L);
+    // Recovery makes what it keeps durable, then it may be shipped.
+    JournalWriter.open(copy, options().durability(Durability.GROUP).build()).close();
+    assertThat(TestSupport.readAll(copy)).extracting(JournalEntry::seq).containsExactly(1L, 2L);
   }
 
   @Test
