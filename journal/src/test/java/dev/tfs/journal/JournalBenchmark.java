@@ -44,7 +44,34 @@ public final class JournalBenchmark {
         }
       }
     }
+    recovery(base, 256);
     delete(base);
+  }
+
+  /** How long opening takes when the writer must scan {@code mib} MiB of unshipped journal. */
+  private static void recovery(Path base, int mib) throws Exception {
+    Path dir = base.resolve("recovery");
+    JournalOptions opts =
+        JournalOptions.builder().volume("bench").partitions(12).durability(Durability.NONE).build();
+    byte[] data = new byte[128 * 1024];
+    try (JournalWriter w = JournalWriter.open(dir, opts)) {
+      for (int i = 0; i < mib * 8; i++) {
+        w.commit(
+            0,
+            OpRecord.newBuilder()
+                .setPath(ByteBuffer.wrap(("f" + (i % 100)).getBytes(StandardCharsets.UTF_8)))
+                .setTime(i)
+                .setOp(new Write(0L, ByteBuffer.wrap(data))));
+      }
+    }
+    long t0 = System.nanoTime();
+    try (JournalWriter w = JournalWriter.open(dir, opts)) {
+      double s = (System.nanoTime() - t0) / 1e9;
+      System.out.printf(
+          "recovery scan of %d MiB (%d ops, page cache warm): %.2f s, %.0f MiB/s%n",
+          mib, w.stats().nextSeq() - 1, s, mib / s);
+    }
+    delete(dir);
   }
 
   private static void run(Path base, Durability d, boolean big, int threads, double seconds)
