@@ -346,13 +346,14 @@ public final class KafkaShipper implements AutoCloseable {
   public boolean awaitShipped(Duration timeout) {
     long target = journal.stats().nextSeq() - 1;
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (contiguous < target
+    // Done when Kafka has it all and the journal recorded that (quota freed, segments deletable).
+    while ((contiguous < target || journal.stats().ackedSeq() < target)
         && System.nanoTime() < deadline
         && thread.isAlive()
         && !"REFUSED".equals(state)) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
     }
-    return contiguous >= target;
+    return contiguous >= target && journal.stats().ackedSeq() >= target;
   }
 
   /** Stops the thread (without waiting for unshipped ops: call {@link #awaitShipped} first). */
