@@ -92,18 +92,22 @@ final class AckFile {
     Object jvmLock = JVM_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), k -> new Object());
     synchronized (jvmLock) {
       try (FileChannel ch =
-              FileChannel.open(
-                  dir.resolve(Format.ACKED_LOCK),
-                  StandardOpenOption.CREATE,
-                  StandardOpenOption.WRITE);
-          FileLock ignored = ch.lock()) {
-        checkEpoch.run();
-        long current = read(dir, epoch);
-        if (seq <= current) {
-          return current;
+          FileChannel.open(
+              dir.resolve(Format.ACKED_LOCK),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE)) {
+        FileLock fileLock = ch.lock(); // between processes; the monitor covers this JVM
+        try {
+          checkEpoch.run();
+          long current = read(dir, epoch);
+          if (seq <= current) {
+            return current;
+          }
+          Format.writeAtomically(dir.resolve(Format.ACKED), format(epoch, seq));
+          return seq;
+        } finally {
+          fileLock.release();
         }
-        Format.writeAtomically(dir.resolve(Format.ACKED), format(epoch, seq));
-        return seq;
       }
     }
   }
