@@ -16,12 +16,18 @@ public enum Durability {
   /**
    * A background thread fsyncs what was written every {@code groupCommitMillis}. A power loss loses
    * at most that window. The default.
+   *
+   * <p>Under FSYNC and GROUP, readers ship an op only once it is fsynced (the writer publishes how
+   * far in the {@code synced} file), so an op never reaches Kafka and then vanishes from the
+   * journal; under GROUP that adds up to {@code groupCommitMillis} of shipping latency.
    */
   GROUP,
   /**
    * Never fsync on the append path: only on {@link JournalWriter#sync()}, at segment rolls (a
    * segment is complete on disk before the next one exists, so a power loss cannot leave a seq gap
-   * between segments) and at close. The operating system writes back when it likes.
+   * between segments) and at close. The operating system writes back when it likes. Readers ship
+   * ops as soon as they are written: after a power loss the journal may lack ops that Kafka has
+   * (the writer refuses to reopen when the {@code acked} file shows it).
    */
   NONE
 }
