@@ -136,6 +136,10 @@ public final class JournalWriter implements AutoCloseable {
   private volatile JournalException failure;
 
   private final Object wake = new Object();
+
+  /** The group syncer's clock; close() notifies it so the thread ends at once. */
+  private final Object tick = new Object();
+
   private boolean kick;
   private final Thread ackPoller;
   private final Thread groupSyncer;
@@ -577,6 +581,9 @@ public final class JournalWriter implements AutoCloseable {
     synchronized (wake) {
       wake.notifyAll();
     }
+    synchronized (tick) {
+      tick.notifyAll();
+    }
     joinQuietly(ackPoller);
     joinQuietly(groupSyncer);
     IOException error = null;
@@ -841,6 +848,9 @@ public final class JournalWriter implements AutoCloseable {
   private void pollAcks() {
     while (!closed) {
       synchronized (wake) {
+        if (closed) {
+          return;
+        }
         if (!kick) {
           try {
             wake.wait(waiters > 0 ? BLOCKED_POLL_MILLIS : opts.ackPollMillis());
@@ -907,9 +917,11 @@ public final class JournalWriter implements AutoCloseable {
   }
 
   private void groupSync() {
-    Object tick = new Object();
     while (!closed) {
       synchronized (tick) {
+        if (closed) {
+          return; // close() set it before notifying under this monitor: no wake-up is missed
+        }
         try {
           tick.wait(opts.groupCommitMillis());
         } catch (InterruptedException e) {

@@ -162,6 +162,18 @@ class DurabilityTest {
   }
 
   @Test
+  void closeDoesNotWaitForTheNextGroupCommit() {
+    JournalWriter w =
+        JournalWriter.open(
+            dir, options().durability(Durability.GROUP).groupCommitMillis(10_000).build());
+    w.commit(0, create("x"));
+    long t0 = System.nanoTime();
+    w.close();
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("close took ms").isLessThan(5_000);
+    assertThat(TestSupport.readAll(dir)).hasSize(1); // and it fsynced on the way out
+  }
+
+  @Test
   void segmentRollsFsyncUnderEveryPolicy() {
     // The old segment must be on disk before the next exists, or a power loss leaves a seq gap.
     try (JournalWriter w =
