@@ -89,7 +89,15 @@ final class AckFile {
    * @return the acknowledged seq now recorded (at least {@code seq})
    */
   static long advance(Path dir, long epoch, long seq, Runnable checkEpoch) throws IOException {
-    Object jvmLock = JVM_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), k -> new Object());
+    // File locks do not exclude each other within one JVM (they throw instead): one monitor per
+    // real directory does that, whatever path spelling each caller uses.
+    Path key;
+    try {
+      key = dir.toRealPath();
+    } catch (IOException e) {
+      key = dir.toAbsolutePath().normalize();
+    }
+    Object jvmLock = JVM_LOCKS.computeIfAbsent(key, k -> new Object());
     synchronized (jvmLock) {
       try (FileChannel ch =
           FileChannel.open(
