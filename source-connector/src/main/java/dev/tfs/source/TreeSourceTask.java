@@ -1,0 +1,671 @@
+package dev.tfs.source;
+
+import dev.tfs.journal.JournalCorruptException;
+import dev.tfs.journal.JournalEntry;
+import dev.tfs.journal.JournalEpochChangedException;
+import dev.tfs.journal.JournalException;
+import dev.tfs.journal.JournalMeta;
+import dev.tfs.journal.JournalNotReadyException;
+import dev.tfs.journal.JournalReader;
+import dev.tfs.op.OpCodec;
+import dev.tfs.registry.SchemaRegistryClient;
+import dev.tfs.registry.SchemaRegistryException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tails one capture journal in seq order and hands every op to Connect as a record: topic as
+ * configured, Kafka partition = the partition the journal assigned the op, key = the op's path
+ * bytes, value = the journal's value bytes (re-framed for a schema registry when one is
+ * configured). That is exactly what tfs-capture's built-in shipper sends, so the topic is the same
+ * whichever of the two ships it.
+ *
+ * <p><b>Source partition and offset.</b> {@code {"volume", "epoch"}} and {@code {"seq"}} (see
+ * {@link SourceOffsets}). On its first poll the task opens the journal, reads the committed offset
+ * of the journal's (volume, epoch) and continues at {@code seq + 1} (seq 1 when there is none). If
+ * the journal no longer holds that seq, the task fails and says which seqs are missing and what to
+ * do (G7): it never skips ahead silently.
+ *
+ * <p><b>Waiting, not failing.</b> A journal directory that does not exist yet, a journal without
+ * ops, or an op still being written make {@code poll()} wait {@code tfs.poll.interval.ms} and
+ * return null. A damaged entry, a seq gap, a journal of another volume or a journal recreated under
+ * the task (new epoch) fail the task with the journal's file, segment and position and what to do.
+ *
+ * <p><b>Acknowledgement: the journal is only trimmed to what Kafka has.</b> The task writes a seq
+ * to the journal's {@code acked} file ({@link JournalReader#acknowledge}), which lets tfs-capture
+ * delete segments, only when all three hold:
+ *
+ * <ol>
+ *   <li>Connect reported it and every lower seq through {@link #commitRecord} (a contiguous
+ *       watermark, {@link AckTracker});
+ *   <li>Connect's offset store holds a committed offset at or above it: the task reads the offset
+ *       back ({@code offsetStorageReader()}) after Connect called {@link #commit()}, at most every
+ *       {@code tfs.ack.interval.ms};
+ *   <li>the task read it from the journal itself in this run (so an offset moved past the journal's
+ *       end through the REST API can never make the acked file claim seqs the journal does not
+ *       have, which tfs-capture would refuse at its next start).
+ * </ol>
+ *
+ * What this relies on, verified in the Connect 4.3.1 runtime ({@code WorkerSourceTask}, {@code
+ * ExactlyOnceWorkerSourceTask}, {@code AbstractWorkerSourceTask}):
+ *
+ * <ul>
+ *   <li>Without exactly-once support, {@code commitRecord} is called from the producer callback
+ *       once Kafka acknowledged the record (worker producers use {@code acks=all}), <em>before</em>
+ *       the record is marked committable for the offset commit, and {@code commit()} only after an
+ *       offset flush succeeded (or found nothing to flush). Acknowledging on {@code commitRecord}
+ *       alone would therefore let the journal be trimmed above the committed offset: a worker
+ *       killed before its next offset flush would restart below the journal's first seq and fail
+ *       for ops Kafka actually has. Condition 2 closes that window.
+ *   <li>With exactly-once support ({@code exactly.once.source.support=enabled}), {@code
+ *       commitRecord} is called only after {@code producer.commitTransaction()} returned, for the
+ *       records of that transaction, whose offsets were written in the same transaction; then
+ *       {@code commit()}. Records of an aborted transaction are never reported.
+ *   <li>{@code commitRecord} with null metadata means the record was dropped (a transformation
+ *       filtered it, or {@code errors.tolerance=all} skipped a failed send); it counts as done, so
+ *       the journal does not fill up behind it, and is logged: mirrors will stop at the gap.
+ *   <li>{@code stop()} is called after the final offset commit, while the offset reader is still
+ *       open; the task acknowledges once more there.
+ * </ul>
+ *
+ * <p><b>Threads.</b> Connect calls {@code poll()} on the task thread, {@code commitRecord} on
+ * producer callback threads (or the task thread), {@code commit()} on the offset committer thread
+ * (or the task thread) and {@code stop()} on the task thread in current runtimes (on another one in
+ * older ones). The journal reader is used under one lock and the acked file is written from the
+ * polling thread only; the idle wait happens outside the lock and ends early on {@code stop()}.
+ */
+public class TreeSourceTask extends SourceTask {
+  private static final Logger log = LoggerFactory.getLogger(TreeSourceTask.class);
+
+  /** How often a progress line is logged at INFO while ops flow. */
+  private static final long PROGRESS_LOG_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  private static final long LAG_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private String connector;
+  private Path dir;
+  private String volume;
+  private String topic;
+  private int maxRecords;
+  private long maxBytes;
+  private long pollIntervalMs;
+  private long ackIntervalNanos;
+  private String registryUrl;
+  private int schemaId = -1;
+
+  private final Object lock = new Object();
+  private JournalReader reader;
+  private Map<String, Object> sourcePartition;
+  private long epoch;
+
+  /** The seq the next op read from the journal must have. */
+  private long nextSeq;
+
+  /** The highest seq read from the journal in this run, 0 when none. */
+  private long lastReadSeq;
+
+  /** The highest seq this task found in or wrote to the acked file. */
+  private long acknowledged;
+
+  /** A journal failure met after some ops of a batch: thrown by the next poll. */
+  private ConnectException pendingFailure;
+
+  private final AckTracker tracker = new AckTracker();
+  private final AtomicLong commits = new AtomicLong();
+  private long commitsAtLastAck;
+  private long lastAckNanos;
+  private long lastLagCheckNanos;
+  private long lastProgressNanos;
+  private long lastProgressSeq;
+  private boolean waitingLogged;
+  private volatile boolean droppedWarned;
+  private volatile boolean stopped;
+  private final CountDownLatch stopLatch = new CountDownLatch(1);
+  private SourceMetrics metrics;
+
+  @Override
+  public String version() {
+    return Version.get();
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    TreeSourceConfig config = new TreeSourceConfig(props);
+    connector = props.getOrDefault("name", "tfs-source");
+    dir = config.journalDir();
+    volume = config.volume();
+    topic = config.topic();
+    maxRecords = config.batchMaxRecords();
+    maxBytes = config.batchMaxBytes();
+    pollIntervalMs = config.pollIntervalMs();
+    ackIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.ackIntervalMs());
+    registryUrl = config.schemaRegistryUrl();
+    metrics = new SourceMetrics(connector, dir.toString(), volume, topic);
+    metrics.state = "waiting for journal";
+    metrics.register();
+    lastProgressNanos = System.nanoTime();
+    log.info(
+        "{}: shipping journal {} (volume {}) to topic {}{}",
+        connector,
+        dir,
+        volume,
+        topic,
+        registryUrl == null ? "" : " in Confluent framing (schema registry)");
+  }
+
+  @Override
+  public List<SourceRecord> poll() throws InterruptedException {
+    List<SourceRecord> batch;
+    synchronized (lock) {
+      if (stopped) {
+        return null;
+      }
+      try {
+        batch = pollLocked();
+      } catch (RetriableException e) {
+        metrics.error(e.getMessage());
+        throw e;
+      } catch (RuntimeException e) {
+        metrics.error(e.getMessage());
+        metrics.state = "failed: " + e.getMessage();
+        log.error("{}: {}", connector, e.getMessage());
+        closeReader();
+        throw e;
+      }
+    }
+    if (batch == null) {
+      stopLatch.await(pollIntervalMs, TimeUnit.MILLISECONDS);
+    }
+    return batch;
+  }
+
+  private List<SourceRecord> pollLocked() {
+    if (pendingFailure != null) {
+      throw pendingFailure;
+    }
+    if (reader == null && !open()) {
+      return null;
+    }
+    maybeAcknowledge(false);
+    ensureSchemaId();
+    List<SourceRecord> out = null;
+    long bytes = 0;
+    boolean end = false;
+    while (out == null || (out.size() < maxRecords && bytes < maxBytes)) {
+      JournalEntry e;
+      try {
+        e = next();
+      } catch (ConnectException ex) {
+        if (out == null) {
+          throw ex;
+        }
+        // Ship the good ops read before the failure; fail on the next poll.
+        pendingFailure = ex;
+        break;
+      }
+      if (e == null) {
+        end = true;
+        break;
+      }
+      if (e.seq() != nextSeq) {
+        throw new ConnectException(
+            "seq gap in journal "
+                + dir
+                + ": expected seq "
+                + nextSeq
+                + ", read seq "
+                + e.seq()
+                + " in segment "
+                + e.segment()
+                + " at position "
+                + e.position()
+                + ". Ops up to seq "
+                + (nextSeq - 1)
+                + " were shipped; nothing after them is, since mirrors would diverge (G7)");
+      }
+      byte[] value = frame(e);
+      if (out == null) {
+        out = new ArrayList<>(Math.min(maxRecords, 1024));
+      }
+      out.add(
+          new SourceRecord(
+              sourcePartition,
+              SourceOffsets.offset(e.seq()),
+              topic,
+              e.partition(),
+              Schema.BYTES_SCHEMA,
+              e.key(),
+              Schema.BYTES_SCHEMA,
+              value));
+      bytes += e.key().length + value.length;
+      lastReadSeq = e.seq();
+      nextSeq = e.seq() + 1;
+    }
+    metrics.caughtUp = end;
+    updateLag(end);
+    if (out == null) {
+      return null;
+    }
+    metrics.emittedSeq = lastReadSeq;
+    metrics.recordsEmitted += out.size();
+    metrics.bytesEmitted += bytes;
+    metrics.pollBatches++;
+    maybeLogProgress();
+    return out;
+  }
+
+  /** The next op from the journal, null when none is there yet; journal failures made loud. */
+  private JournalEntry next() {
+    try {
+      return reader.poll();
+    } catch (JournalException e) {
+      throw journalFailure(e);
+    }
+  }
+
+  /** Opens the journal and positions it after the committed offset; false when it is not there. */
+  private boolean open() {
+    JournalReader r;
+    try {
+      r = JournalReader.open(dir);
+    } catch (JournalNotReadyException e) {
+      if (!waitingLogged) {
+        log.info("{}: waiting for the journal: {}", connector, e.getMessage());
+        waitingLogged = true;
+      }
+      metrics.state = "waiting for journal";
+      return false;
+    } catch (JournalException e) {
+      throw new ConnectException("cannot open journal " + dir + ": " + e.getMessage(), e);
+    }
+    try {
+      JournalMeta meta = r.meta();
+      if (!meta.volume().equals(volume)) {
+        throw new ConnectException(
+            "journal "
+                + dir
+                + " belongs to volume '"
+                + meta.volume()
+                + "', but this connector ships volume '"
+                + volume
+                + "' (tfs.volume). Point tfs.journal.dir at the journal of volume '"
+                + volume
+                + "' or correct tfs.volume; one topic must never mix two volumes' histories");
+      }
+      Map<String, Object> partition = SourceOffsets.partition(volume, meta.epoch());
+      Long committed = committedSeq(partition);
+      long start = committed == null ? 1 : committed + 1;
+      long first = r.firstRetainedSeq();
+      long acked = r.ackedSeq();
+      if (first > start) {
+        throw missing(meta, committed, start, first, acked);
+      }
+      r.seek(start);
+      reader = r;
+      epoch = meta.epoch();
+      sourcePartition = partition;
+      nextSeq = start;
+      lastReadSeq = 0;
+      acknowledged = acked;
+      tracker.reset(start - 1);
+      metrics.epoch = epoch;
+      metrics.emittedSeq = start - 1;
+      metrics.committedSeq = start - 1;
+      metrics.acknowledgedSeq = acked;
+      metrics.state = "running";
+      lastProgressSeq = start - 1;
+      log.info(
+          "{}: journal {} open: volume {}, epoch {}, {} partitions; committed offset {}, shipping"
+              + " from seq {}; the journal holds seqs from {} (acknowledged up to {})",
+          connector,
+          dir,
+          volume,
+          epoch,
+          meta.partitions(),
+          committed == null ? "none" : "seq " + committed,
+          start,
+          first == 0 ? "(none yet)" : first,
+          acked);
+      return true;
+    } catch (JournalException e) {
+      r.close();
+      throw journalFailure(e);
+    } catch (RuntimeException e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  private Long committedSeq(Map<String, Object> partition) {
+    Map<String, Object> offset = context.offsetStorageReader().offset(partition);
+    try {
+      return SourceOffsets.checkOffset(offset);
+    } catch (IllegalArgumentException e) {
+      throw new ConnectException(
+          "the committed offset of source partition "
+              + partition
+              + " is invalid: "
+              + e.getMessage()
+              + ". Stop the connector and set it with PATCH /connectors/"
+              + connector
+              + "/offsets (offset {\"seq\": <last seq shipped>})");
+    }
+  }
+
+  private ConnectException missing(
+      JournalMeta meta, Long committed, long start, long first, long acked) {
+    String partition = "{\"volume\": \"" + meta.volume() + "\", \"epoch\": " + meta.epoch() + "}";
+    return new ConnectException(
+        "journal "
+            + dir
+            + " (volume "
+            + meta.volume()
+            + ", epoch "
+            + meta.epoch()
+            + ") no longer holds seqs "
+            + start
+            + ".."
+            + (first - 1)
+            + ": the segments holding them were deleted after they were acknowledged (acked seq "
+            + acked
+            + "), and the journal now starts at seq "
+            + first
+            + ". "
+            + (committed == null
+                ? "This connector has no committed offset for " + partition + ", so it starts at"
+                : "This connector's committed offset is seq " + committed + ", so it continues at")
+            + " seq "
+            + start
+            + ". Ops "
+            + start
+            + ".."
+            + (first - 1)
+            + " cannot be shipped from the journal (G7: nothing is skipped silently). If they are"
+            + " already in topic "
+            + topic
+            + " (shipped by tfs-capture's own shipper, or by this connector before its offsets"
+            + " were reset), stop the connector, PATCH /connectors/"
+            + connector
+            + "/offsets with {\"offsets\": [{\"partition\": "
+            + partition
+            + ", \"offset\": {\"seq\": "
+            + (first - 1)
+            + "}}]} and resume it. Otherwise they are lost for mirrors that do not have them yet:"
+            + " rebuild those mirrors from a fresh snapshot. Older ops replay from Kafka (sink"
+            + " offsets), never from the journal.");
+  }
+
+  private ConnectException journalFailure(JournalException e) {
+    String shipped =
+        sourcePartition == null
+            ? ""
+            : " Ops up to seq " + (nextSeq - 1) + " of epoch " + epoch + " were shipped.";
+    if (e instanceof JournalEpochChangedException ec) {
+      return new ConnectException(
+          "journal "
+              + dir
+              + " was recreated while this task shipped it: its epoch changed from "
+              + ec.oldEpoch()
+              + " to "
+              + (ec.newEpoch() == 0 ? "none (journal.meta is gone)" : ec.newEpoch())
+              + "."
+              + shipped
+              + " A new epoch is a new history (seqs from 1) and a new source partition"
+              + " {volume, epoch}; restart the task to ship it once tfs-capture has created it."
+              + " Mirrors built from the old epoch stop at the new one and must be rebuilt (G7). ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
+    if (e instanceof JournalCorruptException c) {
+      boolean gap = e.getMessage() != null && e.getMessage().startsWith("seq gap");
+      return new ConnectException(
+          (gap ? "seq gap in journal " : "journal ")
+              + dir
+              + (gap ? "" : " is damaged")
+              + " at segment "
+              + c.segment()
+              + " position "
+              + c.position()
+              + ": "
+              + e.getMessage()
+              + "."
+              + shipped
+              + " The journal is never repaired automatically (that could drop ops silently):"
+              + " inspect it with 'tfs-capture journal dump "
+              + dir
+              + "', restore it, or stop tfs-capture and move it away to start a new journal (a"
+              + " new epoch: mirrors must then be rebuilt)",
+          e);
+    }
+    return new ConnectException("journal " + dir + ": " + e.getMessage() + "." + shipped, e);
+  }
+
+  /** Registers the op schema once, when a registry is configured. */
+  private void ensureSchemaId() {
+    if (registryUrl == null || schemaId >= 0) {
+      return;
+    }
+    try {
+      schemaId = new OpCodec(new SchemaRegistryClient(registryUrl)).registerFor(topic);
+      log.info("{}: op schema registered under {}-value with id {}", connector, topic, schemaId);
+    } catch (SchemaRegistryException e) {
+      String msg =
+          "cannot register the op schema under subject "
+              + topic
+              + "-value in the schema registry: "
+              + e.getMessage();
+      if (e.retriable()) {
+        throw new RetriableException(msg, e);
+      }
+      throw new ConnectException(msg, e);
+    }
+  }
+
+  private byte[] frame(JournalEntry e) {
+    if (schemaId < 0) {
+      return e.value();
+    }
+    try {
+      return OpCodec.toConfluent(e.value(), schemaId);
+    } catch (IllegalArgumentException ex) {
+      throw new ConnectException(
+          "op seq "
+              + e.seq()
+              + " (segment "
+              + e.segment()
+              + " position "
+              + e.position()
+              + ") cannot be re-framed for the schema registry: "
+              + ex.getMessage()
+              + ". It was written by another tfs version; ship without tfs.schema.registry.url"
+              + " (every tfs decoder reads single-object values) or with the tfs version that"
+              + " wrote the journal",
+          ex);
+    }
+  }
+
+  /**
+   * Writes the acknowledged seq to the journal when Connect committed since the last time (or when
+   * forced): min(commitRecord watermark, committed offset read back, highest seq read).
+   */
+  private void maybeAcknowledge(boolean force) {
+    if (reader == null || lastReadSeq <= acknowledged) {
+      return;
+    }
+    long c = commits.get();
+    long now = System.nanoTime();
+    if (!force && (c == commitsAtLastAck || now - lastAckNanos < ackIntervalNanos)) {
+      return;
+    }
+    commitsAtLastAck = c;
+    lastAckNanos = now;
+    Long committed;
+    try {
+      committed = SourceOffsets.checkOffset(context.offsetStorageReader().offset(sourcePartition));
+    } catch (RuntimeException e) {
+      metrics.error("offset read-back failed: " + e);
+      log.warn(
+          "{}: cannot read the committed offset back ({}); the journal's acknowledged seq stays"
+              + " at {} until the next commit",
+          connector,
+          e.toString(),
+          acknowledged);
+      return;
+    }
+    if (committed == null) {
+      return;
+    }
+    long target = Math.min(Math.min(committed, tracker.contiguous()), lastReadSeq);
+    if (target <= acknowledged) {
+      return;
+    }
+    try {
+      reader.acknowledge(target);
+    } catch (JournalEpochChangedException e) {
+      throw journalFailure(e);
+    } catch (JournalException e) {
+      metrics.error("acknowledge failed: " + e.getMessage());
+      log.warn("{}: cannot record acknowledged seq {}: {}", connector, target, e.getMessage());
+      return;
+    }
+    log.debug("{}: acknowledged seq {} in journal {}", connector, target, dir);
+    acknowledged = target;
+    metrics.acknowledgedSeq = target;
+    metrics.acknowledgements++;
+  }
+
+  private void updateLag(boolean end) {
+    if (end) {
+      metrics.journalLagOps = 0;
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - lastLagCheckNanos < LAG_CHECK_NANOS) {
+      return;
+    }
+    lastLagCheckNanos = now;
+    long newestFirst = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "seg-*.log")) {
+      for (Path p : ds) {
+        String n = p.getFileName().toString();
+        String digits = n.substring(4, n.length() - 4);
+        if (digits.length() == 20 && digits.chars().allMatch(Character::isDigit)) {
+          newestFirst = Math.max(newestFirst, Long.parseLong(digits));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("lag estimate: {}", e.toString());
+    }
+    metrics.journalLagOps = Math.max(1, newestFirst - 1 - lastReadSeq);
+  }
+
+  private void maybeLogProgress() {
+    long now = System.nanoTime();
+    if (now - lastProgressNanos < PROGRESS_LOG_NANOS) {
+      return;
+    }
+    log.info(
+        "{}: emitted up to seq {} (+{} in {} s), in Kafka up to seq {}, acknowledged up to seq {},"
+            + " journal lag {} ops",
+        connector,
+        lastReadSeq,
+        lastReadSeq - lastProgressSeq,
+        TimeUnit.NANOSECONDS.toSeconds(now - lastProgressNanos),
+        tracker.contiguous(),
+        acknowledged,
+        metrics.journalLagOps);
+    lastProgressNanos = now;
+    lastProgressSeq = lastReadSeq;
+  }
+
+  /**
+   * Connect reports a record written to Kafka (with exactly-once support: in a committed
+   * transaction). Null metadata: the record was dropped by a transformation or error tolerance.
+   */
+  @Override
+  public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+    Object s = record.sourceOffset() == null ? null : record.sourceOffset().get(SourceOffsets.SEQ);
+    if (!(s instanceof Long seq)) {
+      return;
+    }
+    if (metadata == null && !droppedWarned) {
+      droppedWarned = true;
+      log.warn(
+          "{}: the record of seq {} was dropped before reaching Kafka (a transformation filtered"
+              + " it, or errors.tolerance skipped a failed send). Mirrors stop at the gap (G7);"
+              + " run this connector without record-dropping transformations and with"
+              + " errors.tolerance=none",
+          connector,
+          seq);
+    }
+    metrics.committedSeq = tracker.done(seq);
+  }
+
+  /** Connect committed offsets (with exactly-once support: a transaction). */
+  @Override
+  public void commit() {
+    commits.incrementAndGet();
+  }
+
+  @Override
+  public void stop() {
+    stopped = true;
+    stopLatch.countDown();
+    synchronized (lock) {
+      if (reader != null) {
+        try {
+          // In Connect 4.x stop() follows the final offset commit: record it in the journal.
+          maybeAcknowledge(true);
+        } catch (RuntimeException e) {
+          log.debug("{}: final acknowledgement: {}", connector, e.toString());
+        }
+        closeReader();
+      }
+      if (metrics != null) {
+        if (!metrics.state.startsWith("failed")) {
+          metrics.state = "stopped";
+        }
+        metrics.close();
+      }
+    }
+    log.info(
+        "{}: stopped; emitted up to seq {}, acknowledged up to seq {}",
+        connector,
+        lastReadSeq,
+        acknowledged);
+  }
+
+  private void closeReader() {
+    if (reader != null) {
+      reader.close();
+      reader = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ for tests
+
+  long acknowledgedSeq() {
+    return acknowledged;
+  }
+
+  SourceMetrics metrics() {
+    return metrics;
+  }
+}
