@@ -19,6 +19,7 @@ final class History {
   final List<OpRecord> ops = new ArrayList<>();
   private final long[] last;
   private long time = T0;
+  private long nextSeq = 1;
 
   History(String volume, long epoch, int partitions) {
     this.volume = volume;
@@ -43,7 +44,7 @@ final class History {
 
   OpRecord add(byte[] path, Object body, boolean withMtime, boolean withParentMtime) {
     time += 1_000_000L;
-    long seq = ops.size() + 1;
+    long seq = nextSeq++;
     int p = partitionOf(path, partitions);
     OpRecord op =
         OpRecord.newBuilder()

@@ -593,6 +593,41 @@ class TreeSinkTaskTest {
     }
   }
 
+  @Test
+  void confluentFramedValuesDecodeThroughTheRegistryAndAnOutageIsRetriable() throws Exception {
+    History hist = HistoryGen.generate(61, 150, P, 512);
+    Path ref = reference(hist.ops, "ref");
+    Path root = tmp.resolve("mirror");
+    try (dev.tfs.registry.FakeSchemaRegistry registry = new dev.tfs.registry.FakeSchemaRegistry()) {
+      TaskHarness h =
+          new TaskHarness(
+              TOPIC,
+              P,
+              props(
+                  root,
+                  tmp.resolve("state"),
+                  TreeSinkConfig.SCHEMA_REGISTRY_URL_CONFIG,
+                  registry.url()));
+      OpCodec codec = new OpCodec(new dev.tfs.registry.SchemaRegistryClient(registry.url()));
+      int id = codec.registerFor(TOPIC);
+      for (OpRecord op : hist.ops) {
+        h.produce(op.getPartition(), Ops.path(op), OpCodec.toConfluent(codec.encode(op), id));
+      }
+      h.startTask();
+      // The registry is down when the first record needs its schema: Connect must retry.
+      registry.failNext(1000, 503);
+      List<SinkRecord> first = h.take(hist.ops.get(0).getPartition(), 1);
+      assertThatThrownBy(() -> h.task.put(first))
+          .isInstanceOf(org.apache.kafka.connect.errors.RetriableException.class)
+          .hasMessageContaining("schema registry unavailable");
+      registry.failNext(0, 503);
+      h.task.put(first); // WorkerSinkTask redelivers the same batch
+      runToEnd(h, shuffled(20), 61, hist.ops.size());
+      h.task.stop();
+    }
+    assertSameTree(ref, root);
+  }
+
   static Path statusFile(Path stateDir) throws Exception {
     try (Stream<Path> s = Files.list(stateDir)) {
       return s.filter(f -> f.toString().endsWith(".status.json")).findFirst().orElseThrow();
