@@ -37,8 +37,18 @@ import java.util.zip.CRC32C;
  *         | topic (str) | partitions (int) { partition (int) nextOffset (long) lastSeq (long) }*
  *         | diverged (byte) | divergedReason (str) | snapshot (byte: 0 none 1 running 2 done)
  *         | snapshotBeginSeq (long) | mirrorRoot (str)
+ *         | bootId (str) | committedSeq (long) | cleanStop (byte)
  * str := length (int) | UTF-8 bytes        all numbers little-endian
  * </pre>
+ *
+ * <p><b>Unclean host stops.</b> A killed worker loses nothing: the mapped pages belong to the
+ * kernel. A power loss or kernel crash can lose page-cache data of the mirror and of this file in
+ * any order, so after one the state may claim ops whose effects never reached the disk. Each save
+ * records the kernel's boot id; {@link #committedSeq} is the seq made durable together with the
+ * mirror at the last commit ({@code tfs.fsync=commit}); {@link #cleanStop} is set by an orderly
+ * task stop after a sync. On open, a different boot id without a clean stop and with ops beyond the
+ * committed seq means the mirror may have lost ops: the task marks it diverged (see {@link
+ * #uncleanHostStop()}).
  *
  * <p>Not thread-safe: owned by the task thread.
  */
@@ -89,6 +99,48 @@ public final class MirrorState implements AutoCloseable {
   public Snapshot snapshot = Snapshot.NONE;
   public long snapshotBeginSeq;
   public String mirrorRoot = "";
+
+  /** The kernel boot id of the last save (empty: unknown). */
+  public String bootId = "";
+
+  /** seq made durable together with the mirror at the last commit (tfs.fsync=commit). */
+  public long committedSeq;
+
+  /** True when the last task stopped in order after syncing mirror and state. */
+  public boolean cleanStop;
+
+  /** The running kernel's boot id, or empty when it cannot be read. */
+  public static final String BOOT_ID = readBootId();
+
+  /** What {@link #save()} records as the boot id: the running kernel's, except in tests. */
+  private String saveBootId = BOOT_ID;
+
+  /** Test hook: pretend the saves happen during another boot. */
+  void saveBootIdForTest(String id) {
+    saveBootId = id;
+  }
+
+  private static String readBootId() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  /**
+   * True when the state was last saved during another boot, the task did not stop cleanly then, and
+   * ops beyond the last commit were recorded: the host went down uncleanly and the mirror may lack
+   * some of ops {@code committedSeq+1 .. appliedSeq}.
+   */
+  public boolean uncleanHostStop() {
+    return existed
+        && !bootId.isEmpty()
+        && !BOOT_ID.isEmpty()
+        && !bootId.equals(BOOT_ID)
+        && !cleanStop
+        && appliedSeq > committedSeq;
+  }
 
   private MirrorState(Path file, FileChannel channel, MappedByteBuffer map, boolean existed) {
     this.file = file;
@@ -220,6 +272,9 @@ public final class MirrorState implements AutoCloseable {
     snapshot = Snapshot.values()[b.get()];
     snapshotBeginSeq = b.getLong();
     mirrorRoot = str(b);
+    bootId = str(b);
+    committedSeq = b.getLong();
+    cleanStop = b.get() != 0;
   }
 
   private boolean isAllZero() {
@@ -256,7 +311,7 @@ public final class MirrorState implements AutoCloseable {
     putStr(b, volume, 256);
     b.putLong(epoch).putLong(appliedSeq).putLong(appliedTimeNs);
     putStr(b, topic, 512);
-    int room = (SLOT_BYTES - 20 - 4 - 256 - 512 - MAX_REASON_BYTES - 8192) / 20;
+    int room = (SLOT_BYTES - 20 - 4 - 256 - 512 - MAX_REASON_BYTES - 4096 - 8192) / 20;
     if (partitions.size() > room) {
       throw new IllegalStateException(
           "too many partitions for the state file: " + partitions.size() + " > " + room);
@@ -270,6 +325,9 @@ public final class MirrorState implements AutoCloseable {
     b.put((byte) snapshot.ordinal());
     b.putLong(snapshotBeginSeq);
     putStr(b, mirrorRoot, 4096);
+    putStr(b, saveBootId, 64);
+    b.putLong(committedSeq);
+    b.put((byte) (cleanStop ? 1 : 0));
     int len = b.position() - 20;
     b.putInt(16, len);
     crc.reset();

@@ -192,6 +192,25 @@ public class TreeSinkTask extends SinkTask {
                 + config.volume()
                 + "; use a new empty tfs.mirror.root");
       }
+      if (state.uncleanHostStop()) {
+        // Ops after the last commit may not have reached the disk, in any order: re-applying them
+        // is not safe (a rename re-applied after a later re-create would clobber), so say so.
+        state.diverged = true;
+        state.divergedReason =
+            "the host stopped uncleanly (power loss or kernel crash) after this mirror recorded seq "
+                + state.appliedSeq
+                + " but had made only seq "
+                + state.committedSeq
+                + " durable; ops "
+                + (state.committedSeq + 1)
+                + ".."
+                + state.appliedSeq
+                + " may be missing from the mirror. Rebuild it into a new empty tfs.mirror.root to"
+                + " be sure";
+        log.error("{}: {}", connector, state.divergedReason);
+      }
+      state.cleanStop = false;
+      state.save();
       if (untilSeq != null && untilSeq < state.appliedSeq) {
         throw new ConnectException(
             "tfs.replay.until.seq="
@@ -740,6 +759,9 @@ public class TreeSinkTask extends SinkTask {
       } catch (PosixException e) {
         throw new ConnectException("cannot sync the mirror: " + e.getMessage(), e);
       }
+      // The mirror is synced: everything applied so far is durable with this state.
+      state.committedSeq = state.appliedSeq;
+      state.save();
       state.force();
     }
     Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
@@ -769,13 +791,22 @@ public class TreeSinkTask extends SinkTask {
   private void closeQuietly() {
     if (state != null) {
       try {
-        state.save();
-        if (config.fsyncAtCommit()) {
-          state.force();
+        if (applier != null && !"failed".equals(metrics == null ? "" : metrics.taskState)) {
+          // An orderly stop: make mirror and state durable together, so a later boot trusts them.
+          applier.sync();
+          state.committedSeq = state.appliedSeq;
+          state.cleanStop = true;
         }
+        state.save();
+        state.force();
         state.close();
       } catch (IOException | RuntimeException e) {
         log.warn("{}: closing state: {}", connector, e.toString());
+        try {
+          state.close();
+        } catch (IOException ignored) {
+          // already reported
+        }
       }
       state = null;
     }

@@ -628,6 +628,62 @@ class TreeSinkTaskTest {
     assertSameTree(ref, root);
   }
 
+  /** Runs a history with a commit at seq {@code commitAt}, then "loses the host" (no stop). */
+  private TaskHarness runAndLoseHost(
+      Path root, Path state, History hist, int commitAt, boolean stop) throws Exception {
+    TaskHarness h =
+        new TaskHarness(TOPIC, P, props(root, state, TreeSinkConfig.FSYNC_CONFIG, "commit"));
+    h.produceAll(hist.ops);
+    h.startTask();
+    deliverInOrder(h, hist.ops.subList(0, commitAt));
+    h.commit();
+    deliverInOrder(h, hist.ops.subList(commitAt, hist.ops.size()));
+    if (stop) {
+      h.task.stop();
+    } else {
+      h.task.metrics().close();
+    }
+    // The next boot: what the state file says was saved during another boot.
+    Path stateFile;
+    try (Stream<Path> s = Files.list(state)) {
+      stateFile = s.filter(f -> f.toString().endsWith(".state")).findFirst().orElseThrow();
+    }
+    try (MirrorState st = MirrorState.open(stateFile)) {
+      st.saveBootIdForTest("an-earlier-boot");
+      st.save();
+    }
+    h.task = null;
+    h.committed.clear();
+    return h;
+  }
+
+  @Test
+  void anUncleanHostStopAfterUncommittedOpsMarksTheMirrorDiverged() throws Exception {
+    History hist = renameRecreateAppend();
+    Path state = tmp.resolve("state");
+    TaskHarness h = runAndLoseHost(tmp.resolve("m"), state, hist, 4, false);
+    h.startTask();
+    assertThat(h.task.metrics().isDiverged()).isTrue();
+    assertThat(h.task.metrics().getDivergedReason())
+        .contains("stopped uncleanly")
+        .contains("ops 5..9 may be missing");
+    h.task.stop();
+  }
+
+  @Test
+  void aCleanStopOrAFullCommitBeforeTheHostWentDownIsTrusted() throws Exception {
+    History hist = renameRecreateAppend();
+    TaskHarness stopped = runAndLoseHost(tmp.resolve("m1"), tmp.resolve("s1"), hist, 4, true);
+    stopped.startTask();
+    assertThat(stopped.task.metrics().isDiverged()).isFalse();
+    stopped.task.stop();
+    TaskHarness committed =
+        runAndLoseHost(tmp.resolve("m2"), tmp.resolve("s2"), hist, hist.ops.size(), false);
+    committed.startTask();
+    assertThat(committed.task.metrics().isDiverged()).isFalse();
+    committed.task.stop();
+  }
+
   static Path statusFile(Path stateDir) throws Exception {
     try (Stream<Path> s = Files.list(stateDir)) {
       return s.filter(f -> f.toString().endsWith(".status.json")).findFirst().orElseThrow();
