@@ -416,6 +416,13 @@ public final class MirrorApplier implements AutoCloseable {
       try {
         Posix.rename(from.fd, fromName, dest.fd, toName, 0);
       } catch (PosixException e) {
+        if (e.is(Errno.ENOTEMPTY)
+            || e.is(Errno.EEXIST)
+            || e.is(Errno.EISDIR)
+            || e.is(Errno.ENOTDIR)) {
+          // The source could do this rename, so the mirror's entries differ from the source's.
+          throw diverged(op, "rename onto " + show(to) + ": " + e.getMessage());
+        }
         if (!e.is(Errno.ENOENT)) {
           throw e;
         }
