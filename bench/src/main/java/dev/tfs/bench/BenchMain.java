@@ -1,0 +1,183 @@
+package dev.tfs.bench;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./tfs bench}: runs the benchmark groups and writes results.csv, report.md and plots. */
+@Command(
+    name = "tfs bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Benchmarks tfs side by side with the raw disk, bindfs, a bare jnr-fuse passthrough, rsync"
+          + " and lsyncd, in interleaved repetitions, and writes results.csv, report.md and PNG"
+          + " plots to --out.",
+      "Groups: capture (seq write, tar x, create/stat/delete, mixed random r/w, parallel create"
+          + " on raw, bindfs, passthrough, tfs-capture), lag (write -> visible on a mirror, tfs"
+          + " vs lsyncd), propagation (100k-file tree, 10 changes: tfs vs rsync -a), bootstrap"
+          + " (1 GiB / 10k files into a new mirror: tfs vs rsync -a), apply (mirror apply rate"
+          + " from a pre-filled topic vs a plain dir), memory (sink with a large backlog); tuning"
+          + " (capture-fs options, not in the default set).",
+      "Needs root, /dev/fuse, bindfs, lsyncd and rsync; takes the machine for itself: run it"
+          + " when nothing else runs."
+    })
+public final class BenchMain implements Callable<Integer> {
+  static final List<String> ALL_GROUPS =
+      List.of("capture", "lag", "propagation", "bootstrap", "apply", "memory");
+
+  @Option(names = "--quick", description = "Smaller sizes and fewer repetitions (under 10 min).")
+  boolean quick;
+
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "Where results.csv, report.md and the PNGs go (default: bench-out/<time>).")
+  Path out;
+
+  @Option(
+      names = "--work",
+      paramLabel = "DIR",
+      description = "Scratch directory on the disk under test (default: <out>/work; removed).")
+  Path work;
+
+  @Option(
+      names = "--only",
+      split = ",",
+      paramLabel = "GROUP",
+      description =
+          "Run only these groups (capture, lag, propagation, bootstrap, apply, memory,"
+              + " tuning).")
+  List<String> only;
+
+  @Option(names = "--reps", description = "Override the number of repetitions.")
+  Integer reps;
+
+  @Option(names = "--keep-work", description = "Keep the scratch directory (for debugging).")
+  boolean keepWork;
+
+  @Option(names = "--kafka-port", description = "Broker port (default ${DEFAULT-VALUE}).")
+  int kafkaPort = 49092;
+
+  @Option(names = "--controller-port", description = "KRaft port (default ${DEFAULT-VALUE}).")
+  int controllerPort = 49093;
+
+  @Option(names = "--connect-port", description = "Connect REST port (default ${DEFAULT-VALUE}).")
+  int connectPort = 48083;
+
+  @Option(
+      names = "--profile",
+      description =
+          "Record JFR profiles of tfs-capture and the Connect worker into <out>/profiles.")
+  boolean profile;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream log =
+        new PrintStream(
+            new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+    Path repo = Path.of(System.getProperty("tfs.repo", ".")).toAbsolutePath().normalize();
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    if (out == null) {
+      out = repo.resolve("bench-out").resolve(stamp + (quick ? "-quick" : ""));
+    }
+    out = out.toAbsolutePath().normalize();
+    Files.createDirectories(out);
+    if (work == null) {
+      work = out.resolve("work");
+    }
+    work = work.toAbsolutePath().normalize();
+    Path shm = Path.of("/dev/shm/tfs-bench-" + ProcessHandle.current().pid());
+    Set<String> groups = new LinkedHashSet<>(only == null ? ALL_GROUPS : only);
+    for (String g : groups) {
+      if (!ALL_GROUPS.contains(g) && !g.equals("tuning")) {
+        System.err.println("tfs bench: unknown group " + g + "; known: " + ALL_GROUPS + ", tuning");
+        return 2;
+      }
+    }
+    Env.Sizes sizes = quick ? Env.Sizes.quick() : Env.Sizes.full();
+    Results results = new Results(out.resolve("results.csv"));
+    Files.deleteIfExists(out.resolve("results.csv"));
+    Machine machine = Machine.describe(work);
+    Env env = new Env(repo, out, work, shm, quick, sizes, results, log);
+    Thread hook = new Thread(Procs::cleanup, "bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    long t0 = System.nanoTime();
+    List<String> failures = new ArrayList<>();
+    Files.createDirectories(work);
+    Files.createDirectories(shm);
+    machine.loadBefore = Machine.loadAverage();
+    env.say(
+        "%s run of %s into %s (load average %s)",
+        quick ? "quick" : "full", groups, out, machine.loadBefore);
+    Prereqs.check(groups);
+    try {
+      boolean needStack = groups.stream().anyMatch(g -> !g.equals("tuning"));
+      if (needStack) {
+        env.stack = BenchStack.start(env, kafkaPort, controllerPort, connectPort);
+      }
+      for (String g : groups) {
+        long g0 = System.nanoTime();
+        try {
+          runGroup(env, g, reps);
+        } catch (BenchException e) {
+          failures.add(g + ": " + e.getMessage());
+          env.say("group %s FAILED: %s", g, e.getMessage());
+        }
+        machine.groupSeconds.put(g, (System.nanoTime() - g0) / 1e9);
+      }
+    } finally {
+      if (env.stack != null) {
+        env.stack.close();
+      }
+      Procs.cleanup();
+      if (!keepWork) {
+        Data.deleteTree(work);
+      }
+      Data.deleteTree(shm);
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+    machine.loadAfter = Machine.loadAverage();
+    machine.totalSeconds = (System.nanoTime() - t0) / 1e9;
+    Report.write(env, machine, failures);
+    env.say("done in %.1f min: %s", machine.totalSeconds / 60, out.resolve("report.md"));
+    return failures.isEmpty() ? 0 : 1;
+  }
+
+  private static void runGroup(Env env, String g, Integer reps) throws Exception {
+    Env.Sizes z = env.sizes;
+    switch (g) {
+      case "capture" ->
+          new CaptureBench(
+                  env,
+                  "capture",
+                  CaptureBench.defaultSubjects(env.stack != null),
+                  reps != null ? reps : z.reps())
+              .run();
+      case "tuning" ->
+          new CaptureBench(env, "tuning", TuningSubjects.list(), reps != null ? reps : z.reps())
+              .run();
+      case "lag" -> new LagBench(env).run();
+      case "propagation" -> new MirrorBench(env).propagation();
+      case "bootstrap" -> new MirrorBench(env).bootstrap();
+      case "apply" -> new MirrorBench(env).apply();
+      case "memory" -> new MirrorBench(env).memory();
+      default -> throw new BenchException("unknown group " + g);
+    }
+  }
+}

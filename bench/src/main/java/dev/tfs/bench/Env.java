@@ -1,0 +1,132 @@
+package dev.tfs.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** What every benchmark group needs: where things are, sizes, the results, progress output. */
+final class Env {
+  final Path repo;
+  final Path out;
+  final Path work;
+  final Path shm;
+  final boolean quick;
+  final Sizes sizes;
+  final Results results;
+  final PrintStream log;
+  final Path captureJar;
+  final Path benchCode;
+
+  /** The local stack, when a group needs the broker or Connect; null otherwise. */
+  BenchStack stack;
+
+  Env(
+      Path repo,
+      Path out,
+      Path work,
+      Path shm,
+      boolean quick,
+      Sizes sizes,
+      Results results,
+      PrintStream log) {
+    this.repo = repo;
+    this.out = out;
+    this.work = work;
+    this.shm = shm;
+    this.quick = quick;
+    this.sizes = sizes;
+    this.results = results;
+    this.log = log;
+    this.captureJar = findCaptureJar(repo);
+    this.benchCode = codeLocation();
+  }
+
+  /** Workload sizes: the full run's are the issue's; --quick scales them down. */
+  record Sizes(
+      int reps,
+      long seqBytes,
+      int tarFiles,
+      int metaFiles,
+      int mixedOps,
+      long mixedFileBytes,
+      int lagReps,
+      int lagSeconds,
+      int propFiles,
+      int propReps,
+      long bootBytes,
+      int bootFiles,
+      int bootReps,
+      long applyLargeBytes,
+      int applySmallFiles,
+      int applyReps,
+      long memBacklogBytes) {
+    static Sizes full() {
+      return new Sizes(
+          3, 1L << 30, 10_000, 10_000, 20_000, 64L << 20, 2, 20, 100_000, 3, 1L << 30, 10_000, 2,
+          1L << 30, 10_000, 3, 4L << 30);
+    }
+
+    static Sizes quick() {
+      return new Sizes(
+          2,
+          256L << 20,
+          5_000,
+          5_000,
+          5_000,
+          32L << 20,
+          1,
+          10,
+          20_000,
+          2,
+          256L << 20,
+          2_500,
+          1,
+          256L << 20,
+          2_500,
+          2,
+          512L << 20);
+    }
+  }
+
+  void say(String fmt, Object... args) {
+    log.printf("bench: " + fmt + "%n", args);
+    log.flush();
+  }
+
+  /** The java command prefix both JVM daemons (passthrough and tfs-capture) run with. */
+  static List<String> daemonJvm() {
+    // LocalStack's tfs-capture heap settings; the launcher's charset flags.
+    return List.of(
+        Procs.java(),
+        "-Xms128m",
+        "-Xmx512m",
+        "-Dfile.encoding=ISO-8859-1",
+        "-Dsun.jnu.encoding=ISO-8859-1");
+  }
+
+  private static Path findCaptureJar(Path repo) {
+    Path target = repo.resolve("capture-fs/target");
+    try (Stream<Path> s = Files.list(target)) {
+      return s.filter(p -> p.getFileName().toString().matches("tfs-capture-fs-.*-all\\.jar"))
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new BenchException(
+                      "no tfs-capture jar in " + target + ": build first (./tfs build)"));
+    } catch (IOException e) {
+      throw new BenchException("no " + target + ": build first (./tfs build)");
+    }
+  }
+
+  private static Path codeLocation() {
+    try {
+      return Path.of(Env.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new BenchException("cannot locate the bench classes", e);
+    }
+  }
+}
