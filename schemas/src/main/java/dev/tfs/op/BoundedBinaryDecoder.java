@@ -130,18 +130,15 @@ final class BoundedBinaryDecoder extends Decoder {
     pos += readLength("string");
   }
 
+  /**
+   * A view of the bytes inside the record value, not a copy: a 128 KiB write op is decoded without
+   * allocating or zeroing another 128 KiB. The op therefore shares the value array; callers must
+   * not modify the array while they use the op.
+   */
   @Override
   public ByteBuffer readBytes(ByteBuffer old) throws IOException {
     int len = readLength("bytes");
-    ByteBuffer out;
-    if (old != null && old.capacity() >= len && !old.isReadOnly() && old.hasArray()) {
-      out = old;
-      out.clear();
-    } else {
-      out = ByteBuffer.allocate(len);
-    }
-    out.put(buf, pos, len);
-    out.flip();
+    ByteBuffer out = ByteBuffer.wrap(buf, pos, len).slice();
     pos += len;
     return out;
   }

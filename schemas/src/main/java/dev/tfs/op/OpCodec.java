@@ -171,7 +171,9 @@ public final class OpCodec {
   }
 
   /**
-   * Decodes a record value in either framing into a valid op.
+   * Decodes a record value in either framing into a valid op. The op's {@code bytes} fields (path,
+   * write data, names) are views into {@code value}, not copies: do not modify {@code value} while
+   * the op is in use.
    *
    * @throws OpDecodeException when the bytes are not a valid op (the reason says why)
    * @throws SchemaRegistryException when a Confluent schema id cannot be looked up because the

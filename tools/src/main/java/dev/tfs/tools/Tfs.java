@@ -3,6 +3,7 @@ package dev.tfs.tools;
 import dev.tfs.tools.stack.DemoCommand;
 import dev.tfs.tools.stack.DownCommand;
 import dev.tfs.tools.stack.StackException;
+import dev.tfs.tools.stack.StatusCommand;
 import dev.tfs.tools.stack.UpCommand;
 import dev.tfs.tools.verify.VerifyCommand;
 import picocli.CommandLine;
@@ -17,7 +18,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "tfs 0.1.0",
     description = "tfs: an event-driven rsync over Apache Kafka.",
-    subcommands = {DemoCommand.class, UpCommand.class, DownCommand.class, VerifyCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      UpCommand.class,
+      DownCommand.class,
+      StatusCommand.class,
+      VerifyCommand.class
+    })
 public final class Tfs {
   private Tfs() {}
 

@@ -21,11 +21,15 @@ public final class ChildProcess {
   private final String name;
   private final long pid;
   private final String marker;
+  // Set when this JVM started the process: its own handle needs no marker check (and right after
+  // the fork, before the exec, the command line does not show the marker yet).
+  private final Process process;
 
-  private ChildProcess(String name, long pid, String marker) {
+  private ChildProcess(String name, long pid, String marker, Process process) {
     this.name = name;
     this.pid = pid;
     this.marker = marker;
+    this.process = process;
   }
 
   /** The marker argument that identifies component {@code name} of the stack at {@code home}. */
@@ -66,7 +70,7 @@ public final class ChildProcess {
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       Process p = pb.start();
-      return new ChildProcess(name, p.pid(), marker);
+      return new ChildProcess(name, p.pid(), marker, p);
     } catch (IOException e) {
       throw new StackException(
           StackException.STARTUP, "cannot start " + name + ": " + e.getMessage(), e);
@@ -75,7 +79,7 @@ public final class ChildProcess {
 
   /** A handle to a process started earlier, e.g. by {@code tfs up}, from its recorded pid. */
   public static ChildProcess attach(String name, long pid, String marker) {
-    return new ChildProcess(name, pid, marker);
+    return new ChildProcess(name, pid, marker, null);
   }
 
   public String name() {
@@ -92,14 +96,28 @@ public final class ChildProcess {
 
   /** The live process if {@code pid} still runs and carries this component's marker. */
   public Optional<ProcessHandle> handle() {
-    return ProcessHandle.of(pid)
-        .filter(ProcessHandle::isAlive)
-        .filter(
-            h ->
-                h.info()
-                    .arguments()
-                    .map(args -> java.util.Arrays.asList(args).contains(marker))
-                    .orElse(false));
+    if (process != null) {
+      return process.isAlive() ? Optional.of(process.toHandle()) : Optional.empty();
+    }
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> carriesMarker(pid));
+  }
+
+  /**
+   * Reads /proc/PID/cmdline directly: ProcessHandle.Info drops the arguments of a long command line
+   * (a broker's classpath is tens of KiB).
+   */
+  private boolean carriesMarker(long pid) {
+    try {
+      byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+      for (String arg : new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+        if (arg.equals(marker)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   public boolean alive() {
