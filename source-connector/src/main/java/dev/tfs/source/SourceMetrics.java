@@ -31,6 +31,7 @@ final class SourceMetrics implements TreeSourceMXBean, AutoCloseable {
   volatile long bytesEmitted;
   volatile long pollBatches;
   volatile long acknowledgements;
+  volatile long commits;
   volatile long errors;
   volatile String lastError = "";
 
@@ -146,6 +147,11 @@ final class SourceMetrics implements TreeSourceMXBean, AutoCloseable {
   @Override
   public long getPollBatches() {
     return pollBatches;
+  }
+
+  @Override
+  public long getCommits() {
+    return commits;
   }
 
   @Override

@@ -54,6 +54,9 @@ public interface TreeSourceMXBean {
   /** Non-empty batches returned by poll() since the task started. */
   long getPollBatches();
 
+  /** Offset commits Connect reported through {@code commit()} since the task started. */
+  long getCommits();
+
   /** Times the acked file was advanced since the task started. */
   long getAcknowledgements();
 

@@ -123,6 +123,9 @@ public class TreeSourceTask extends SourceTask {
   /** The highest seq this task found in or wrote to the acked file. */
   private long acknowledged;
 
+  /** The committed seq, re-read to acknowledge it after a restart (0: none). */
+  private long tailSeq;
+
   /** A journal failure met after some ops of a batch: thrown by the next poll. */
   private ConnectException pendingFailure;
 
@@ -137,7 +140,7 @@ public class TreeSourceTask extends SourceTask {
   private volatile boolean droppedWarned;
   private volatile boolean stopped;
   private final CountDownLatch stopLatch = new CountDownLatch(1);
-  private SourceMetrics metrics;
+  private volatile SourceMetrics metrics;
 
   @Override
   public String version() {
@@ -202,7 +205,7 @@ public class TreeSourceTask extends SourceTask {
     if (reader == null && !open()) {
       return null;
     }
-    maybeAcknowledge(false);
+    maybeAcknowledge();
     ensureSchemaId();
     List<SourceRecord> out = null;
     long bytes = 0;
@@ -222,6 +225,12 @@ public class TreeSourceTask extends SourceTask {
       if (e == null) {
         end = true;
         break;
+      }
+      if (tailSeq != 0 && e.seq() == tailSeq) {
+        tailSeq = 0;
+        lastReadSeq = e.seq();
+        acknowledgeCommittedTail(e.seq());
+        continue;
       }
       if (e.seq() != nextSeq) {
         throw new ConnectException(
@@ -316,7 +325,15 @@ public class TreeSourceTask extends SourceTask {
       if (first > start) {
         throw missing(meta, committed, start, first, acked);
       }
-      r.seek(start);
+      // The committed seq itself is read once more (not emitted) when it is still in the journal
+      // and not yet acknowledged: the run that committed it may have stopped before recording it
+      // (Connect closes the offset reader before stop()), and reading it proves the journal has
+      // it, so the acked file can never claim a seq the journal lacks.
+      tailSeq =
+          committed != null && committed >= 1 && committed >= first && committed > acked
+              ? committed
+              : 0;
+      r.seek(tailSeq != 0 ? tailSeq : start);
       reader = r;
       epoch = meta.epoch();
       sourcePartition = partition;
@@ -505,13 +522,13 @@ public class TreeSourceTask extends SourceTask {
    * Writes the acknowledged seq to the journal when Connect committed since the last time (or when
    * forced): min(commitRecord watermark, committed offset read back, highest seq read).
    */
-  private void maybeAcknowledge(boolean force) {
+  private void maybeAcknowledge() {
     if (reader == null || lastReadSeq <= acknowledged) {
       return;
     }
     long c = commits.get();
     long now = System.nanoTime();
-    if (!force && (c == commitsAtLastAck || now - lastAckNanos < ackIntervalNanos)) {
+    if (c == commitsAtLastAck || now - lastAckNanos < ackIntervalNanos) {
       return;
     }
     commitsAtLastAck = c;
@@ -548,6 +565,26 @@ public class TreeSourceTask extends SourceTask {
     log.debug("{}: acknowledged seq {} in journal {}", connector, target, dir);
     acknowledged = target;
     metrics.acknowledgedSeq = target;
+    metrics.acknowledgements++;
+  }
+
+  /** Acknowledges the committed offset read at open, once the journal showed it holds it. */
+  private void acknowledgeCommittedTail(long seq) {
+    if (seq <= acknowledged) {
+      return;
+    }
+    try {
+      reader.acknowledge(seq);
+    } catch (JournalEpochChangedException e) {
+      throw journalFailure(e);
+    } catch (JournalException e) {
+      metrics.error("acknowledge failed: " + e.getMessage());
+      log.warn("{}: cannot record acknowledged seq {}: {}", connector, seq, e.getMessage());
+      return;
+    }
+    log.info("{}: acknowledged the committed offset, seq {}, in journal {}", connector, seq, dir);
+    acknowledged = seq;
+    metrics.acknowledgedSeq = seq;
     metrics.acknowledgements++;
   }
 
@@ -621,7 +658,11 @@ public class TreeSourceTask extends SourceTask {
   /** Connect committed offsets (with exactly-once support: a transaction). */
   @Override
   public void commit() {
-    commits.incrementAndGet();
+    long n = commits.incrementAndGet();
+    SourceMetrics m = metrics;
+    if (m != null) {
+      m.commits = n;
+    }
   }
 
   @Override
@@ -629,15 +670,7 @@ public class TreeSourceTask extends SourceTask {
     stopped = true;
     stopLatch.countDown();
     synchronized (lock) {
-      if (reader != null) {
-        try {
-          // In Connect 4.x stop() follows the final offset commit: record it in the journal.
-          maybeAcknowledge(true);
-        } catch (RuntimeException e) {
-          log.debug("{}: final acknowledgement: {}", connector, e.toString());
-        }
-        closeReader();
-      }
+      closeReader();
       if (metrics != null) {
         if (!metrics.state.startsWith("failed")) {
           metrics.state = "stopped";

@@ -66,7 +66,9 @@ final class Journals {
       switch (rnd.nextInt(6)) {
         case 0 -> ops.add(op(bytes("dir-" + seed + "-" + i), new Mkdir(0755, 0, 0), true, true));
         case 1 -> {
-          byte[] raw = {'n', 'o', 'u', 't', 'f', '8', '-', (byte) 0xff, (byte) 0xe9, (byte) i};
+          byte[] raw = {
+            'n', 'o', 'u', 't', 'f', '8', '-', (byte) 0xff, (byte) 0xe9, (byte) (0x80 | (i & 0x7f))
+          };
           ops.add(op(raw, new Create(0600, 1000, 1000), true, true));
         }
         case 2 -> {
