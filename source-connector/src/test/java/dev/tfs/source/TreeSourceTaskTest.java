@@ -267,6 +267,13 @@ class TreeSourceTaskTest {
     JournalWriter w = writer(dir, Journals.options(VOLUME, P).segmentBytes(4096).build());
     Journals.append(w, 200, 5, 400);
     w.acknowledge(150); // as the built-in shipper would: segments up to 150 go
+    org.apache.kafka.test.TestUtils.waitForCondition(
+        () -> {
+          List<Path> segs = Journals.segments(dir);
+          return segs.size() > 1 && Journals.firstSeq(segs.get(1)) > 151;
+        },
+        10_000,
+        "the writer deletes the acknowledged segments");
     long first = Journals.firstSeq(Journals.segments(dir).get(0));
     assertThat(first).isGreaterThan(10);
     offsets.commit(w.meta().epoch(), 9);
