@@ -84,6 +84,15 @@ public final class TreeSinkConfig extends AbstractConfig {
           + " mirror adopts the volume of the first op it applies and refuses any other afterwards.";
   public static final String VOLUME_DISPLAY = "Volume";
 
+  public static final String EPOCH_CONFIG = "tfs.epoch";
+  public static final String EPOCH_DOC =
+      "The capture journal epoch this mirror holds. Unset: the mirror adopts the epoch of the first"
+          + " op it applies and stops on any other (G7). Set it to rebuild a mirror after the"
+          + " capture journal was created anew: records of other epochs are skipped (they are"
+          + " another history) and the mirror applies this epoch from its seq 1. A mirror root"
+          + " that already holds another epoch is refused.";
+  public static final String EPOCH_DISPLAY = "Journal epoch";
+
   public static final String SCHEMA_REGISTRY_URL_CONFIG = "tfs.schema.registry.url";
   public static final String SCHEMA_REGISTRY_URL_DOC =
       "Confluent-API schema registry URL(s), comma-separated, optionally with user:secret@."
@@ -139,6 +148,17 @@ public final class TreeSinkConfig extends AbstractConfig {
         ++o,
         Width.MEDIUM,
         VOLUME_DISPLAY);
+    d.define(
+        EPOCH_CONFIG,
+        Type.LONG,
+        null,
+        new PositiveOrNull(),
+        Importance.LOW,
+        EPOCH_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.MEDIUM,
+        EPOCH_DISPLAY);
     d.define(
         OWNER_POLICY_CONFIG,
         Type.STRING,
@@ -246,6 +266,11 @@ public final class TreeSinkConfig extends AbstractConfig {
   /** The expected volume, or null. */
   public String volume() {
     return getString(VOLUME_CONFIG);
+  }
+
+  /** The journal epoch this mirror is pinned to, or null to adopt the first one seen. */
+  public Long epoch() {
+    return getLong(EPOCH_CONFIG);
   }
 
   /** The registry URL(s), or null. */

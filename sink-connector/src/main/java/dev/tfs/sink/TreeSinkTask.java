@@ -192,6 +192,18 @@ public class TreeSinkTask extends SinkTask {
                 + config.volume()
                 + "; use a new empty tfs.mirror.root");
       }
+      if (config.epoch() != null && state.epoch != 0 && state.epoch != config.epoch()) {
+        throw new ConnectException(
+            "the mirror at "
+                + root
+                + " holds journal epoch "
+                + state.epoch
+                + " but tfs.epoch is "
+                + config.epoch()
+                + "; rebuild epoch "
+                + config.epoch()
+                + " into a new empty tfs.mirror.root");
+      }
       if (state.uncleanHostStop()) {
         // Ops after the last commit may not have reached the disk, in any order: re-applying them
         // is not safe (a rename re-applied after a later re-create would clobber), so say so.
@@ -408,6 +420,16 @@ public class TreeSinkTask extends SinkTask {
               OpDecodeException.Reason.UNRESOLVABLE_SCHEMA_ID, e.getMessage(), e));
       return;
     }
+    Long pinned = config.epoch();
+    if (pinned != null && op.getEpoch() != pinned) {
+      // Another journal's history (tfs.epoch pins this mirror to one): not part of any chain.
+      if (p.queue.isEmpty()) {
+        account(p, r.kafkaOffset(), 0);
+      } else {
+        enqueue(p, new Entry(null, NOT_IN_CHAIN, r.kafkaOffset(), 0));
+      }
+      return;
+    }
     checkIdentity(op, r);
     metrics.newestSeq = Math.max(metrics.newestSeq, op.getSeq());
     metrics.newestTimeNs = Math.max(metrics.newestTimeNs, op.getTime());
@@ -487,11 +509,12 @@ public class TreeSinkTask extends SinkTask {
               + state.appliedSeq
               + " (G7): the capture journal was created anew, so seqs restarted and this mirror"
               + " cannot continue. Rebuild: stop the connector, point tfs.mirror.root at a new empty"
-              + " directory and start from the offsets where epoch "
+              + " directory, set tfs.epoch="
               + op.getEpoch()
-              + " begins (its bootstrap snapshot), e.g. with PATCH /connectors/"
+              + " (records of other epochs are then skipped), reset the offsets (DELETE"
+              + " /connectors/"
               + connector
-              + "/offsets");
+              + "/offsets) and resume");
     }
     if (state.epoch == 0) {
       state.epoch = op.getEpoch();

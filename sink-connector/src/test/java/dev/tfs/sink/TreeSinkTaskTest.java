@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tfs.op.OpCodec;
 import dev.tfs.op.Ops;
 import dev.tfs.op.schema.Create;
+import dev.tfs.op.schema.Mkdir;
 import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Rename;
 import dev.tfs.op.schema.Write;
@@ -364,7 +365,39 @@ class TreeSinkTaskTest {
     assertThatThrownBy(() -> runToEnd(h, shuffled(20), 22, hist.ops.size() + 1))
         .isInstanceOf(ConnectException.class)
         .hasMessageContaining("epoch " + (hist.epoch + 1))
-        .hasMessageContaining("created anew");
+        .hasMessageContaining("created anew")
+        .hasMessageContaining("tfs.epoch=" + (hist.epoch + 1));
+  }
+
+  @Test
+  void aMirrorPinnedToANewEpochSkipsTheOldHistoryAndBuildsTheNewOne() throws Exception {
+    History old = HistoryGen.generate(24, 60, P, 256);
+    History next = new History(old.volume, old.epoch + 1, P);
+    next.add("d", new Mkdir(0755, 0, 0));
+    next.add("d/f", new Create(0644, 0, 0));
+    next.add("d/f", new Write(0L, ByteBuffer.wrap(b("new epoch"))));
+    Path root = tmp.resolve("rebuilt");
+    TaskHarness h =
+        new TaskHarness(
+            TOPIC,
+            P,
+            props(root, tmp.resolve("state"), TreeSinkConfig.EPOCH_CONFIG, "" + next.epoch));
+    h.produceAll(old.ops);
+    h.produceAll(next.ops);
+    h.startTask();
+    runToEnd(h, shuffled(20), 24, next.ops.size());
+    h.task.stop();
+    assertSameTree(reference(next.ops, "next"), root);
+
+    // The root now holds the new epoch: pinning it to another one is refused.
+    TaskHarness again =
+        new TaskHarness(
+            TOPIC,
+            P,
+            props(root, tmp.resolve("state"), TreeSinkConfig.EPOCH_CONFIG, "" + old.epoch));
+    assertThatThrownBy(again::startTask)
+        .isInstanceOf(ConnectException.class)
+        .hasMessageContaining("holds journal epoch " + next.epoch);
   }
 
   @Test
