@@ -212,43 +212,44 @@ public class TreeSourceTask extends SourceTask {
     boolean end = false;
     while (out == null || (out.size() < maxRecords && bytes < maxBytes)) {
       JournalEntry e;
+      byte[] value;
       try {
         e = next();
+        if (e == null) {
+          end = true;
+          break;
+        }
+        if (tailSeq != 0 && e.seq() == tailSeq) {
+          tailSeq = 0;
+          lastReadSeq = e.seq();
+          acknowledgeCommittedTail(e.seq());
+          continue;
+        }
+        if (e.seq() != nextSeq) {
+          throw new ConnectException(
+              "seq gap in journal "
+                  + dir
+                  + ": expected seq "
+                  + nextSeq
+                  + ", read seq "
+                  + e.seq()
+                  + " in segment "
+                  + e.segment()
+                  + " at position "
+                  + e.position()
+                  + ". Ops up to seq "
+                  + (nextSeq - 1)
+                  + " were shipped; nothing after them is, since mirrors would diverge (G7)");
+        }
+        value = frame(e);
       } catch (ConnectException ex) {
-        if (out == null) {
+        if (out == null || ex instanceof RetriableException) {
           throw ex;
         }
         // Ship the good ops read before the failure; fail on the next poll.
         pendingFailure = ex;
         break;
       }
-      if (e == null) {
-        end = true;
-        break;
-      }
-      if (tailSeq != 0 && e.seq() == tailSeq) {
-        tailSeq = 0;
-        lastReadSeq = e.seq();
-        acknowledgeCommittedTail(e.seq());
-        continue;
-      }
-      if (e.seq() != nextSeq) {
-        throw new ConnectException(
-            "seq gap in journal "
-                + dir
-                + ": expected seq "
-                + nextSeq
-                + ", read seq "
-                + e.seq()
-                + " in segment "
-                + e.segment()
-                + " at position "
-                + e.position()
-                + ". Ops up to seq "
-                + (nextSeq - 1)
-                + " were shipped; nothing after them is, since mirrors would diverge (G7)");
-      }
-      byte[] value = frame(e);
       if (out == null) {
         out = new ArrayList<>(Math.min(maxRecords, 1024));
       }
