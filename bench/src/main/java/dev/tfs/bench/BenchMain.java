@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
     })
 public final class BenchMain implements Callable<Integer> {
   static final List<String> ALL_GROUPS =
-      List.of("capture", "lag", "propagation", "bootstrap", "apply", "memory");
+      List.of("capture", "ship", "lag", "propagation", "bootstrap", "apply", "memory");
 
   @Option(names = "--quick", description = "Smaller sizes and fewer repetitions (under 10 min).")
   boolean quick;
@@ -75,6 +75,21 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(names = "--connect-port", description = "Connect REST port (default ${DEFAULT-VALUE}).")
   int connectPort = 48083;
+
+  @Option(
+      names = "--baseline-jar",
+      paramLabel = "JAR",
+      description =
+          "A tfs-capture jar of another build: every tfs subject of the capture and tuning groups"
+              + " also runs with it, as <name>@before, interleaved (before/after comparisons).")
+  Path baselineJar;
+
+  @Option(
+      names = "--subjects",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Only these subjects in the capture and tuning groups.")
+  List<String> subjectFilter;
 
   @Option(
       names = "--profile",
@@ -127,7 +142,11 @@ public final class BenchMain implements Callable<Integer> {
         quick ? "quick" : "full", groups, out, machine.loadBefore);
     Prereqs.check(groups);
     try {
-      boolean needStack = groups.stream().anyMatch(g -> !g.equals("tuning"));
+      boolean needStack =
+          groups.stream().anyMatch(g -> !g.equals("tuning") && !g.equals("capture"))
+              || (groups.contains("capture")
+                  && (subjectFilter == null
+                      || subjectFilter.stream().anyMatch(x -> x.startsWith("tfs-ship"))));
       if (needStack) {
         env.stack = BenchStack.start(env, kafkaPort, controllerPort, connectPort);
       }
@@ -159,18 +178,39 @@ public final class BenchMain implements Callable<Integer> {
     return failures.isEmpty() ? 0 : 1;
   }
 
-  private static void runGroup(Env env, String g, Integer reps) throws Exception {
+  /** Applies --subjects and --baseline-jar to a subject list. */
+  private List<Subject> subjects(List<Subject> list) {
+    List<Subject> out = new ArrayList<>();
+    for (Subject s : list) {
+      if (subjectFilter == null || subjectFilter.contains(s.name)) {
+        out.add(s);
+      }
+      if (baselineJar != null && s.kind == Subject.Kind.CAPTURE) {
+        String n = s.name + "@before";
+        if (subjectFilter == null || subjectFilter.contains(n) || subjectFilter.contains(s.name)) {
+          out.add(s.withJar(n, baselineJar.toAbsolutePath()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private void runGroup(Env env, String g, Integer reps) throws Exception {
     Env.Sizes z = env.sizes;
     switch (g) {
       case "capture" ->
           new CaptureBench(
                   env,
                   "capture",
-                  CaptureBench.defaultSubjects(env.stack != null),
+                  subjects(CaptureBench.defaultSubjects(env.stack != null)),
                   reps != null ? reps : z.reps())
               .run();
       case "tuning" ->
-          new CaptureBench(env, "tuning", TuningSubjects.list(), reps != null ? reps : z.reps())
+          new CaptureBench(
+                  env, "tuning", subjects(TuningSubjects.list()), reps != null ? reps : z.reps())
+              .run();
+      case "ship" ->
+          new ShipBench(env, subjects(ShipBench.defaultSubjects()), reps != null ? reps : z.reps())
               .run();
       case "lag" -> new LagBench(env).run();
       case "propagation" -> new MirrorBench(env).propagation();

@@ -81,7 +81,8 @@ final class CaptureBench {
     Path mnt = base.resolve("mnt");
     Path journalRoot = s.journalOn == Subject.JournalOn.TMPFS ? env.shm : base;
     Path journal = journalRoot.resolve("journal-" + s.name);
-    String volume = "bench-" + group + "-" + s.name + "-" + rep;
+    String volume =
+        ("bench-" + group + "-" + s.name + "-" + rep).replaceAll("[^A-Za-z0-9._-]", "-");
     Data.deleteTree(store);
     Data.deleteTree(journal);
     env.say("%s rep %d/%d: %s", group, rep, reps, s.name);

@@ -76,14 +76,14 @@ final class JvmSampler implements AutoCloseable {
 
   private void sample() throws Exception {
     ObjectName mem = new ObjectName("java.lang:type=Memory");
+    long used = heapUsed(mem);
+    peakHeapUsed = Math.max(peakHeapUsed, used);
     if (forceGc) {
       mbs.invoke(mem, "gc", null, null);
       long live = heapUsed(mem);
       lastLive = live;
       peakLive = Math.max(peakLive, live);
     }
-    long used = heapUsed(mem);
-    peakHeapUsed = Math.max(peakHeapUsed, used);
     Set<ObjectName> gcs = mbs.queryNames(new ObjectName("java.lang:type=GarbageCollector,*"), null);
     for (ObjectName gc : gcs) {
       Object info = mbs.getAttribute(gc, "LastGcInfo");

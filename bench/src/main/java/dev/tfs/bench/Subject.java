@@ -34,6 +34,9 @@ final class Subject {
   final JournalOn journalOn;
   final List<String> extraArgs;
 
+  /** The tfs-capture jar to run (null: the build's), e.g. a baseline build for before/after. */
+  final Path jar;
+
   Subject(
       String name,
       String description,
@@ -41,6 +44,18 @@ final class Subject {
       boolean ship,
       JournalOn journalOn,
       List<String> extraArgs) {
+    this(name, description, kind, ship, journalOn, extraArgs, null);
+  }
+
+  private Subject(
+      String name,
+      String description,
+      Kind kind,
+      boolean ship,
+      JournalOn journalOn,
+      List<String> extraArgs,
+      Path jar) {
+    this.jar = jar;
     this.name = name;
     this.description = description;
     this.kind = kind;
@@ -92,6 +107,18 @@ final class Subject {
         ship,
         on,
         args);
+  }
+
+  /** The same subject running another tfs-capture (or passthrough) jar, named {@code name}. */
+  Subject withJar(String newName, Path otherJar) {
+    return new Subject(
+        newName,
+        description + " (jar " + otherJar.getFileName() + ")",
+        kind,
+        ship,
+        journalOn,
+        extraArgs,
+        otherJar);
   }
 
   boolean isJvm() {
@@ -178,7 +205,7 @@ final class Subject {
         cmd.addAll(
             List.of(
                 "-cp",
-                env.captureJar + java.io.File.pathSeparator + env.benchCode,
+                (jar != null ? jar : env.captureJar) + java.io.File.pathSeparator + env.benchCode,
                 PassthroughMain.class.getName(),
                 store.toString(),
                 mnt.toString()));
@@ -190,7 +217,7 @@ final class Subject {
         cmd.addAll(
             List.of(
                 "-jar",
-                env.captureJar.toString(),
+                (jar != null ? jar : env.captureJar).toString(),
                 "--store",
                 store.toString(),
                 "--mount",
