@@ -224,11 +224,12 @@ class ExactlyOnceKillIT {
     c.put("value.converter", BYTES);
     c.put(TreeSourceConfig.POLL_INTERVAL_CONFIG, "10");
     c.put(TreeSourceConfig.ACK_INTERVAL_CONFIG, "100");
-    // Many small transactions (poll boundaries), so the kill lands among them.
     c.put(TreeSourceConfig.BATCH_MAX_RECORDS_CONFIG, "200");
     if (exactlyOnce) {
       c.put("exactly.once.support", "required");
-      c.put("transaction.boundary", "poll");
+      // Transactions of 3 s, so the kill lands inside one that already has records in the log.
+      c.put("transaction.boundary", "interval");
+      c.put("transaction.boundary.interval.ms", "3000");
       // The killed worker's open transaction holds read_committed readers (the new worker's
       // offset reads too) until it times out: 60 s by default.
       c.put("producer.override.transaction.timeout.ms", "10000");
@@ -274,8 +275,13 @@ class ExactlyOnceKillIT {
                 connectorConfig(dir, volume, topic, exactlyOnce));
         assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
         appender = appender(w, running, last);
+        // Kill once 1000 records are committed and more sit in an open transaction.
         TestUtils.waitForCondition(
-            () -> TopicContents.read(kafka.bootstrapServers(), topic, true).count() >= 1000,
+            () -> {
+              int committed = TopicContents.read(kafka.bootstrapServers(), topic, true).count();
+              int written = TopicContents.read(kafka.bootstrapServers(), topic, false).count();
+              return committed >= 1000 && (!exactlyOnce || written > committed);
+            },
             TIMEOUT_MS,
             () -> "1000 records before the kill; status " + w1.states(volume) + "; see " + w1.log);
         w1.kill();
