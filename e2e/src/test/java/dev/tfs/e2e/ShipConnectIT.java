@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -53,6 +54,13 @@ class ShipConnectIT {
         "seek=5000",
         "status=none");
     StackFixture.run(store, "touch", "-d", "2021-06-01 12:00:00", "existing/deep/er/f4");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
   }
 
   private static Path[] mirrors() {

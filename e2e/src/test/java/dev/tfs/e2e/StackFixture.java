@@ -34,6 +34,7 @@ final class StackFixture implements AutoCloseable {
   final StackState state;
   final Layout layout;
   private final PrintStream log;
+  private Thread cleanup;
 
   private StackFixture(LocalStack stack, StackState state, Layout layout, PrintStream log) {
     this.stack = stack;
@@ -64,8 +65,13 @@ final class StackFixture implements AutoCloseable {
         new PrintStream(
             Files.newOutputStream(home.resolve("fixture.log")), true, StandardCharsets.UTF_8);
     LocalStack stack = new LocalStack(settings, log);
+    // Whatever happens to the test JVM, leave no broker, worker or mount behind.
+    Thread cleanup = new Thread(() -> LocalStack.down(layout, log));
+    Runtime.getRuntime().addShutdownHook(cleanup);
     StackState state = stack.up();
-    return new StackFixture(stack, state, layout, log);
+    StackFixture f = new StackFixture(stack, state, layout, log);
+    f.cleanup = cleanup;
+    return f;
   }
 
   Path mount() {
@@ -220,6 +226,13 @@ final class StackFixture implements AutoCloseable {
   @Override
   public void close() {
     stack.down();
+    if (cleanup != null) {
+      Runtime.getRuntime().removeShutdownHook(cleanup);
+    }
     log.close();
+    if (dev.tfs.tools.stack.Prerequisites.isFuseMount(mount())) {
+      // JUnit would delete the temporary home through a live mount: refuse loudly instead.
+      throw new AssertionError("tfs down left " + mount() + " mounted");
+    }
   }
 }
