@@ -92,6 +92,14 @@ public final class BenchMain implements Callable<Integer> {
   List<String> subjectFilter;
 
   @Option(
+      names = "--sink-config",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Extra config for every mirror connector the benchmark deploys (experiments, e.g."
+              + " consumer.override.max.partition.fetch.bytes=8388608); the report lists them.")
+  java.util.Map<String, String> sinkConfig;
+
+  @Option(
       names = "--profile",
       description =
           "Record JFR profiles of tfs-capture and the Connect worker into <out>/profiles.")
@@ -130,6 +138,10 @@ public final class BenchMain implements Callable<Integer> {
     Files.deleteIfExists(out.resolve("results.csv"));
     Machine machine = Machine.describe(work);
     Env env = new Env(repo, out, work, shm, quick, sizes, results, log);
+    env.profile = profile;
+    if (sinkConfig != null) {
+      env.sinkConfig.putAll(sinkConfig);
+    }
     Thread hook = new Thread(Procs::cleanup, "bench-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     long t0 = System.nanoTime();
@@ -152,11 +164,23 @@ public final class BenchMain implements Callable<Integer> {
       }
       for (String g : groups) {
         long g0 = System.nanoTime();
+        boolean connectProfile = env.stack != null && !g.equals("capture") && !g.equals("tuning");
+        if (connectProfile) {
+          Profiler.start(env, env.stack.connectPid(), g + "-connect");
+        }
         try {
           runGroup(env, g, reps);
         } catch (BenchException e) {
           failures.add(g + ": " + e.getMessage());
           env.say("group %s FAILED: %s", g, e.getMessage());
+        }
+        if (connectProfile) {
+          Profiler.stop(
+              env,
+              env.stack.connectPid(),
+              g + "-connect",
+              "Connect worker during group " + g + " (sink task threads)",
+              "task-thread");
         }
         machine.groupSeconds.put(g, (System.nanoTime() - g0) / 1e9);
       }
@@ -174,6 +198,7 @@ public final class BenchMain implements Callable<Integer> {
     machine.loadAfter = Machine.loadAverage();
     machine.totalSeconds = (System.nanoTime() - t0) / 1e9;
     Report.write(env, machine, failures);
+    Profiler.writeSummary(env);
     env.say("done in %.1f min: %s", machine.totalSeconds / 60, out.resolve("report.md"));
     return failures.isEmpty() ? 0 : 1;
   }

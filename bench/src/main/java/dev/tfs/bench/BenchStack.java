@@ -70,7 +70,9 @@ final class BenchStack implements AutoCloseable {
       b.close();
       throw e instanceof BenchException be ? be : new BenchException("stack start failed: " + e, e);
     }
-    env.say("stack up in %.0f s", (System.nanoTime() - t0) / 1e9);
+    env.say(
+        "stack up in %.0f s (broker pid %d, Connect worker pid %d, tfs-capture pid %d)",
+        (System.nanoTime() - t0) / 1e9, b.broker.pid(), b.connect.pid(), b.capture.proc.pid());
     return b;
   }
 
@@ -309,6 +311,7 @@ final class BenchStack implements AutoCloseable {
     Map<String, String> config = new java.util.LinkedHashMap<>(c.config());
     config.put("tfs.mirror.root", root.toString());
     config.put("tfs.state.dir", sinkState.toString());
+    config.putAll(env.sinkConfig);
     config.putAll(overrides);
     rest().upsert(name, config);
   }

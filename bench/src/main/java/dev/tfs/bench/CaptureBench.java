@@ -92,6 +92,9 @@ final class CaptureBench {
       if (s.isJvm()) {
         JvmSampler.resetPeakRss(m.proc.pid());
         sampler = JvmSampler.start(m.proc.pid(), 1000, false);
+        if (rep == 1) {
+          Profiler.start(env, m.proc.pid(), group + "-" + s.name);
+        }
       } else if (m.proc != null) {
         JvmSampler.resetPeakRss(m.proc.pid());
       }
@@ -122,6 +125,14 @@ final class CaptureBench {
       record(PAR, s, "rate", "files/s", rep, (par / 4 * 4) / secs);
       between(m, rep);
 
+      if (s.isJvm() && rep == 1) {
+        Profiler.stop(
+            env,
+            m.proc.pid(),
+            group + "-" + s.name,
+            s.name + " during the " + group + " workloads (rep 1)",
+            "");
+      }
       if (m.proc != null) {
         if (sampler != null) {
           sampler.sampleNow();

@@ -21,6 +21,12 @@ final class Env {
   final Path captureJar;
   final Path benchCode;
 
+  /** --sink-config: extra settings for every mirror connector deployed. */
+  final java.util.Map<String, String> sinkConfig = new java.util.LinkedHashMap<>();
+
+  /** --profile: JFR recordings of the measured JVMs. */
+  boolean profile;
+
   /** The local stack, when a group needs the broker or Connect; null otherwise. */
   BenchStack stack;
 

@@ -51,6 +51,9 @@ final class Report {
     m.tools.forEach((k, v) -> tools.append(k).append(' ').append(v).append("; "));
     row(head, "tools", tools.toString());
     row(head, "load average before / after (1, 5, 15 min)", m.loadBefore + " / " + m.loadAfter);
+    if (!env.sinkConfig.isEmpty()) {
+      row(head, "extra mirror connector config (--sink-config)", env.sinkConfig.toString());
+    }
     StringBuilder gs = new StringBuilder();
     m.groupSeconds.forEach(
         (k, v) -> gs.append(k).append(String.format(Locale.ROOT, " %.1f min; ", v / 60)));

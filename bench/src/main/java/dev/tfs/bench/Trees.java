@@ -39,18 +39,32 @@ final class Trees {
     return new Spec(s, dirs, block);
   }
 
-  /** {@code n} files totalling {@code total} bytes, sizes spread uniformly around the mean. */
+  /**
+   * {@code n} files totalling exactly {@code total} bytes, sizes spread uniformly between about a
+   * tenth of the mean and 1.9 × the mean.
+   */
   static Spec mixed(int n, long total, int dirs, long seed) {
-    long mean = total / n;
-    long min = Math.min(4096, mean);
     SplittableRandom r = new SplittableRandom(seed);
-    long[] s = new long[n];
-    long sum = 0;
-    for (int i = 0; i < n - 1; i++) {
-      s[i] = min + r.nextLong(2 * (mean - min) + 1);
-      sum += s[i];
+    double[] w = new double[n];
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      w[i] = 0.1 + 1.8 * r.nextDouble();
+      sum += w[i];
     }
-    s[n - 1] = Math.max(0, total - sum);
+    long[] s = new long[n];
+    long assigned = 0;
+    for (int i = 0; i < n; i++) {
+      s[i] = Math.max(1, (long) (w[i] / sum * total));
+      assigned += s[i];
+    }
+    // Rounding leftovers go to the files in turn, so the total is exact.
+    long diff = total - assigned;
+    for (int i = 0; diff != 0; i = (i + 1) % n) {
+      long step = diff > 0 ? 1 : (s[i] > 1 ? -1 : 0);
+      long chunk = Math.max(1, Math.abs(diff) / n);
+      s[i] += step * chunk;
+      diff -= step * chunk;
+    }
     return new Spec(s, dirs, 1 << 20);
   }
 
