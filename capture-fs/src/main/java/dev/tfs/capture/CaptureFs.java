@@ -19,6 +19,7 @@ import dev.tfs.op.schema.SetXattr;
 import dev.tfs.op.schema.Symlink;
 import dev.tfs.op.schema.Truncate;
 import dev.tfs.op.schema.Unlink;
+import dev.tfs.posix.DirEntry;
 import dev.tfs.posix.Errno;
 import dev.tfs.posix.Flags;
 import dev.tfs.posix.Posix;
@@ -288,13 +289,10 @@ public class CaptureFs extends PassthroughFs {
 
   /** After a rename (under the write lock): open handles follow their files. */
   private void renamed(byte[] from, byte[] to) {
-    for (Handle h : handles.values()) {
-      byte[] p = h.path;
-      if (p == null) {
-        continue;
-      }
-      if (Arrays.equals(p, to)) {
-        h.path = null; // replaced: that file has no name any more (unless it was a hard link)
+    List<Map.Entry<Integer, Handle>> replaced = new java.util.ArrayList<>();
+    for (Map.Entry<Integer, Handle> e : handles.entrySet()) {
+      if (Arrays.equals(e.getValue().path, to)) {
+        replaced.add(e); // the file that was at 'to' lost that name
       }
     }
     for (Handle h : handles.values()) {
@@ -306,13 +304,89 @@ public class CaptureFs extends PassthroughFs {
         h.path = np;
       }
     }
+    for (Map.Entry<Integer, Handle> e : replaced) {
+      if (Arrays.equals(e.getValue().path, to) && e.getValue().ino != inoOf(to)) {
+        lostName(e.getKey(), e.getValue(), to);
+      }
+    }
   }
 
   private void unlinked(byte[] rel) {
-    for (Handle h : handles.values()) {
-      if (Arrays.equals(h.path, rel)) {
-        h.path = null;
+    for (Map.Entry<Integer, Handle> e : handles.entrySet()) {
+      if (Arrays.equals(e.getValue().path, rel)) {
+        lostName(e.getKey(), e.getValue(), rel);
       }
+    }
+  }
+
+  private long inoOf(byte[] rel) {
+    try {
+      Stat st = Posix.statOrNull(root, rel, false);
+      return st == null ? -1 : st.ino();
+    } catch (PosixException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * An open file lost the name its handle records (unlink, or a rename over it). When other hard
+   * links remain, later writes through the handle change what those names show, so the handle takes
+   * one of them; only a file with no name left is written uncaptured (nothing to record it under).
+   * Runs under the namespace write lock, so the store cannot change while it searches.
+   */
+  private void lostName(int fd, Handle h, byte[] removed) {
+    h.path = null;
+    try {
+      Stat st = fstat(fd);
+      if (st.nlink() == 0) {
+        return;
+      }
+      byte[] other = findName(st, removed);
+      h.path = other;
+      if (other == null) {
+        LOG.warn(
+            "open file {} (inode {}) lost its name but has {} other link(s) that could not be"
+                + " found; writes through it will not be captured",
+            dev.tfs.path.OpPaths.display(removed),
+            st.ino(),
+            st.nlink());
+      }
+    } catch (PosixException e) {
+      LOG.warn(
+          "cannot look for other names of {}: {}",
+          dev.tfs.path.OpPaths.display(removed),
+          e.getMessage());
+    }
+  }
+
+  /** Another name of the file {@code st} describes: the old name's directory first, then all. */
+  private byte[] findName(Stat st, byte[] removed) throws PosixException {
+    byte[] dir = removed.length == 0 ? removed : dev.tfs.path.OpPaths.parent(removed);
+    byte[] found = searchDir(st, dir, false);
+    return found != null ? found : searchDir(st, new byte[0], true);
+  }
+
+  private byte[] searchDir(Stat st, byte[] dir, boolean recurse) throws PosixException {
+    int fd = Posix.openBeneath(root, dir, Flags.O_PATH | Flags.O_DIRECTORY, 0);
+    try {
+      for (DirEntry e : Posix.list(fd)) {
+        byte[] child = dir.length == 0 ? e.name() : dev.tfs.path.OpPaths.child(dir, e.name());
+        if (e.ino() == st.ino()) {
+          Stat s = Posix.statOrNull(fd, e.name(), false);
+          if (s != null && s.ino() == st.ino() && s.dev() == st.dev()) {
+            return child;
+          }
+        }
+        if (recurse && e.type() == DirEntry.DT_DIR) {
+          byte[] found = searchDir(st, child, true);
+          if (found != null) {
+            return found;
+          }
+        }
+      }
+      return null;
+    } finally {
+      Posix.closeQuietly(fd);
     }
   }
 
@@ -725,7 +799,8 @@ public class CaptureFs extends PassthroughFs {
         fi,
         (fd, rel) -> {
           if (rel == null) {
-            // Unlinked while open: no name remains to record the write under.
+            // Unlinked while open and no other link remains: no name to record the write under,
+            // and no name through which a mirror could show it.
             metrics.uncaptured();
             return storeWrite(fd, buf, size, offset);
           }

@@ -86,4 +86,44 @@ class ConcurrencyTest {
           .isEmpty();
     }
   }
+
+  /**
+   * A file open through one hard link whose name is then removed (unlink, or a rename over it)
+   * still shows through its other links: writes through the open handle must be captured under a
+   * remaining name, or the mirror's copy would silently differ.
+   */
+  @Test
+  void writesThroughAnOpenFileWhoseNameWasRemovedAreCapturedUnderAnotherLink() throws Exception {
+    try (CaptureFixture f = new CaptureFixture(tmp, CaptureFixture.options())) {
+      Path dir = Files.createDirectories(f.mnt.resolve("d/e"));
+      Path a = dir.resolve("a");
+      Files.writeString(a, "0123456789");
+      Files.createLink(dir.resolve("same-dir-link"), a);
+      Path b = Files.createDirectories(f.mnt.resolve("elsewhere")).resolve("other-dir-link");
+      Files.createLink(b, a);
+      try (FileChannel ch = FileChannel.open(a, StandardOpenOption.WRITE)) {
+        Files.delete(a);
+        ch.write(ByteBuffer.wrap("AB".getBytes()), 0);
+        // Rename over the remaining link in the same directory: only the other directory's
+        // link is left.
+        Files.writeString(dir.resolve("replacement"), "new");
+        Files.move(
+            dir.resolve("replacement"),
+            dir.resolve("same-dir-link"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ch.write(ByteBuffer.wrap("CD".getBytes()), 4);
+      }
+      assertThat(Files.readString(b)).isEqualTo("AB23CD6789");
+      assertThat(f.metrics.getUncapturedWrites()).isZero();
+      f.journal.sync();
+      Path replay = Files.createDirectory(tmp.resolve("replay-links"));
+      Replayer.replay(Replayer.read(f.journalDir), replay);
+      assertThat(Files.readString(replay.resolve("elsewhere/other-dir-link")))
+          .isEqualTo("AB23CD6789");
+      assertThat(
+              TreeSnapshot.diff(
+                  TreeSnapshot.of(f.store), TreeSnapshot.of(replay), true, Long.MAX_VALUE))
+          .isEmpty();
+    }
+  }
 }
