@@ -228,10 +228,7 @@ public final class KafkaShipper implements AutoCloseable {
             throw e;
           }
         }
-        d = describe(admin);
-        if (d == null) {
-          throw new IllegalStateException("topic " + topic + " not visible after creating it");
-        }
+        d = awaitLeaders(admin);
       }
       if (d.partitions().size() < partitions) {
         throw new RefusedException(
@@ -260,6 +257,27 @@ public final class KafkaShipper implements AutoCloseable {
     }
     reader.seek(contiguous + 1);
     LOG.info("shipping {} to {} from seq {}", journal.dir(), topic, contiguous + 1);
+  }
+
+  /**
+   * Waits until the new topic is visible and every partition has a leader. Producing to a partition
+   * whose leader is still being elected can fail an idempotent producer with
+   * OutOfOrderSequenceException and stall it until its delivery timeout.
+   */
+  private TopicDescription awaitLeaders(Admin admin) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      TopicDescription d = describe(admin);
+      if (d != null
+          && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+        return d;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "topic " + topic + " has partitions without a leader 30 s after creating it");
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
   }
 
   private TopicDescription describe(Admin admin) throws Exception {
