@@ -120,20 +120,25 @@ public final class DemoCommand implements Callable<Integer> {
     List<String> parts = new ArrayList<>();
     for (String m : st.mirrors) {
       String name = Path.of(m).getFileName().toString();
+      var status = StatusCommand.mirrorStatus(Path.of(st.sinkState), name);
+      String applied = status == null ? "-" : status.path("appliedSeq").asText();
       try {
         TreeVerifier.Result r =
             new TreeVerifier(TreeVerifier.Options.all().withRootAttributes(false), 1)
                 .run(Path.of(st.mount), Path.of(m));
         parts.add(
             name
-                + ": "
+                + ": seq "
+                + applied
                 + (r.identical()
-                    ? "in sync (" + r.entries() + " entries)"
-                    : "catching up (" + r.differenceCount() + " differences)"));
+                    ? ", in sync (" + r.entries() + " entries)"
+                    : ", catching up (" + r.differenceCount() + " differences)"));
       } catch (Exception e) {
-        parts.add(name + ": ?");
+        parts.add(name + ": seq " + applied);
       }
     }
-    return LocalTime.now().withNano(0) + "  " + String.join("  |  ", parts);
+    return LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))
+        + "  "
+        + String.join("  |  ", parts);
   }
 }
