@@ -139,6 +139,8 @@ public final class BenchMain implements Callable<Integer> {
     Machine machine = Machine.describe(work);
     Env env = new Env(repo, out, work, shm, quick, sizes, results, log);
     env.profile = profile;
+    env.reps = reps;
+    env.baselineJar = baselineJar == null ? null : baselineJar.toAbsolutePath();
     if (sinkConfig != null) {
       env.sinkConfig.putAll(sinkConfig);
     }

@@ -100,6 +100,7 @@ final class CaptureBench {
       }
       Env.Sizes z = env.sizes;
       Path d = m.dir;
+      warmUp(d.resolve("warm-up"));
 
       between(m, rep);
       double secs = seqWrite(d.resolve("seq"), z.seqBytes());
@@ -186,6 +187,18 @@ final class CaptureBench {
   }
 
   // ------------------------------------------------------------------ workloads
+
+  /**
+   * Untimed, on every subject alike: a JVM daemon's first seconds are spent compiling its hot paths
+   * (C2 took 17% of tfs-capture's CPU in a cold 1 GiB write), which long-running daemons do not
+   * pay. A little of each workload warms every path the timed runs use.
+   */
+  static void warmUp(Path dir) throws IOException {
+    seqWrite(dir.resolve("seq"), 128L << 20);
+    createStatDelete(dir.resolve("meta"), 2000);
+    mixed(dir.resolve("mixed"), 8L << 20, 2000, 1);
+    parallelCreate(dir.resolve("par"), 4, 250);
+  }
 
   /** 1 MiB writes of fresh content, fsync at the end; returns seconds (open to close). */
   static double seqWrite(Path dir, long bytes) throws IOException {

@@ -24,6 +24,12 @@ final class Env {
   /** --sink-config: extra settings for every mirror connector deployed. */
   final java.util.Map<String, String> sinkConfig = new java.util.LinkedHashMap<>();
 
+  /** --reps: overrides every group's repetition count, or null. */
+  Integer reps;
+
+  /** --baseline-jar: another tfs-capture build to compare with, or null. */
+  Path baselineJar;
+
   /** --profile: JFR recordings of the measured JVMs. */
   boolean profile;
 
@@ -47,8 +53,25 @@ final class Env {
     this.sizes = sizes;
     this.results = results;
     this.log = log;
-    this.captureJar = findCaptureJar(repo);
-    this.benchCode = codeLocation();
+    this.captureJar = snapshot(findCaptureJar(repo), work.resolve("jars/tfs-capture.jar"));
+    this.benchCode = snapshot(codeLocation(), work.resolve("jars/tfs-bench.jar"));
+  }
+
+  /**
+   * A private copy of a jar the daemons run, taken at the start: other builds in the same tree may
+   * rewrite {@code target/} while a run is under way (a class then goes missing mid-run).
+   */
+  private static Path snapshot(Path jar, Path copy) {
+    if (!Files.isRegularFile(jar)) {
+      return jar; // classes directory (running from the IDE): use as is
+    }
+    try {
+      Files.createDirectories(copy.getParent());
+      Files.copy(jar, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      return copy;
+    } catch (IOException e) {
+      throw new BenchException("cannot copy " + jar + " to " + copy + ": " + e.getMessage(), e);
+    }
   }
 
   /** Workload sizes: the full run's are the issue's; --quick scales them down. */

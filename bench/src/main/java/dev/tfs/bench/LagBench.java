@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -32,14 +31,22 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class LagBench {
   static final String GROUP = "lag";
-  static final int FILE_BYTES = 100;
-  static final int PER_DIR = 1000;
+
+  /** Bytes appended per op. */
+  static final int OP_BYTES = 100;
+
+  /** Files a run appends to, round robin. */
+  static final int FILES = 100;
 
   private final Env env;
-  private final List<String> subjects = List.of("tfs", "lsyncd-delay0", "lsyncd-default");
+  private final List<String> subjects =
+      new ArrayList<>(List.of("tfs", "lsyncd-delay0", "lsyncd-default"));
   private final int[] rates = {100, 1000};
   private final Map<String, Lsyncd> lsyncds = new LinkedHashMap<>();
-  private Path tfsMirror;
+  private final Map<String, TfsPath> tfs = new LinkedHashMap<>();
+
+  /** A tfs subject: where the writer writes, where the mirror shows it, its topic. */
+  private record TfsPath(Path mount, Path mirror, String topic, String connector) {}
 
   /** Latencies (ms) of the last repetition per subject and rate, for the CDF plot. */
   static final Map<String, double[]> LAST = new LinkedHashMap<>();
@@ -51,13 +58,46 @@ final class LagBench {
   void run() throws IOException {
     Path base = env.work.resolve("lag");
     BenchStack st = env.stack;
-    tfsMirror = base.resolve("mirror-tfs");
+    Subject.Mounted before = null;
     try {
-      st.deployMirror("bench-lag", BenchStack.LAG_VOLUME, tfsMirror, Map.of());
-      st.awaitRunning("bench-lag", Duration.ofMinutes(2));
+      tfs.put(
+          "tfs",
+          new TfsPath(
+              st.mount(),
+              base.resolve("mirror-tfs"),
+              "tfs." + BenchStack.LAG_VOLUME + ".ops",
+              "bench-lag"));
+      if (env.baselineJar != null) {
+        // The same pipeline with the baseline build's tfs-capture, on its own volume and mirror.
+        String vol = BenchStack.LAG_VOLUME + "-before";
+        st.createTopic("tfs." + vol + ".ops");
+        before =
+            Subject.capture("capture-lag-before", true, Subject.JournalOn.DISK, List.of())
+                .withJar("capture-lag-before", env.baselineJar)
+                .mount(
+                    env,
+                    base.resolve("store-before"),
+                    base.resolve("mnt-before"),
+                    base.resolve("journal-before"),
+                    vol);
+        tfs.put(
+            "tfs@before",
+            new TfsPath(
+                before.dir,
+                base.resolve("mirror-before"),
+                "tfs." + vol + ".ops",
+                "bench-lag-before"));
+        subjects.add(1, "tfs@before");
+      }
+      for (TfsPath t : tfs.values()) {
+        String vol = t.topic().substring(4, t.topic().length() - 4);
+        st.deployMirror(t.connector(), vol, t.mirror(), Map.of());
+        st.awaitRunning(t.connector(), Duration.ofMinutes(2));
+      }
       lsyncds.put("lsyncd-delay0", Lsyncd.start(env, base.resolve("lsyncd-delay0"), 0));
       lsyncds.put("lsyncd-default", Lsyncd.start(env, base.resolve("lsyncd-default"), -1));
-      for (int rep = 1; rep <= env.sizes.lagReps(); rep++) {
+      int reps = env.reps != null ? env.reps : env.sizes.lagReps();
+      for (int rep = 1; rep <= reps; rep++) {
         for (int rate : rates) {
           for (String s : subjects) {
             one(s, rate, rep);
@@ -68,8 +108,13 @@ final class LagBench {
       for (Lsyncd l : lsyncds.values()) {
         l.close();
       }
-      st.deleteMirror("bench-lag");
-      Data.deleteTree(tfsMirror);
+      if (before != null) {
+        before.close();
+      }
+      for (TfsPath t : tfs.values()) {
+        st.deleteMirror(t.connector());
+        Data.deleteTree(t.mirror());
+      }
     }
   }
 
@@ -77,9 +122,10 @@ final class LagBench {
     String run = "r" + rep + "-" + rate;
     Path src;
     Path dst;
-    if (subject.equals("tfs")) {
-      src = env.stack.mount().resolve(run);
-      dst = tfsMirror.resolve(run);
+    TfsPath t = tfs.get(subject);
+    if (t != null) {
+      src = t.mount().resolve(run);
+      dst = t.mirror().resolve(run);
     } else {
       Lsyncd l = lsyncds.get(subject);
       src = l.src.resolve(run);
@@ -87,25 +133,28 @@ final class LagBench {
     }
     int seconds = env.sizes.lagSeconds();
     int n = rate * seconds;
-    int dirs = (n + PER_DIR - 1) / PER_DIR;
-    for (int d = 0; d < dirs; d++) {
-      Files.createDirectories(src.resolve(dir(d)));
+    Files.createDirectories(src);
+    for (int f = 0; f < FILES; f++) {
+      Files.createFile(src.resolve(name(f)));
     }
-    // The directories reach the mirror first (lsyncd-default: after its delay), so the clock
-    // starts with a warm pipeline and only file ops are timed.
+    // The files reach the mirror first (lsyncd-default: after its delay), so the clock starts
+    // with a warm pipeline and only the appends are timed.
     Procs.await(
-        subject + " to mirror the run's directories",
+        subject + " to mirror the run's files",
         Duration.ofMinutes(2),
-        () -> Files.isDirectory(dst.resolve(dir(dirs - 1))));
+        () -> Files.exists(dst.resolve(name(FILES - 1))));
     env.say("%s rep %d: %s at %d ops/s for %d s", GROUP, rep, subject, rate, seconds);
     long[] written = new long[n];
     long[] seen = new long[n];
+    long[] inKafka = new long[n];
+    TopicTap tap = t != null ? TopicTap.start(env, t.topic(), run + "/", inKafka, FILES) : null;
     Thread watcher =
         new Thread(
             () -> {
               for (int i = 0; i < n; i++) {
-                Path p = dst.resolve(name(i));
-                while (!visible(p)) {
+                Path p = dst.resolve(name(i % FILES));
+                long want = (long) (i / FILES + 1) * OP_BYTES;
+                while (size(p) < want) {
                   if (Thread.currentThread().isInterrupted()) {
                     return;
                   }
@@ -117,7 +166,7 @@ final class LagBench {
             "lag-watcher");
     watcher.setDaemon(true);
     watcher.start();
-    ByteBuffer content = ByteBuffer.allocateDirect(FILE_BYTES);
+    ByteBuffer content = ByteBuffer.allocateDirect(OP_BYTES);
     long period = 1_000_000_000L / rate;
     long t0 = System.nanoTime() + 10_000_000L;
     for (int i = 0; i < n; i++) {
@@ -128,9 +177,9 @@ final class LagBench {
       }
       content.clear();
       Data.fill(content, i);
+      // open, append, close: one write op for tfs, a close_write event for lsyncd
       try (FileChannel ch =
-          FileChannel.open(
-              src.resolve(name(i)), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          FileChannel.open(src.resolve(name(i % FILES)), StandardOpenOption.APPEND)) {
         while (content.hasRemaining()) {
           ch.write(content);
         }
@@ -145,18 +194,45 @@ final class LagBench {
     }
     if (watcher.isAlive()) {
       watcher.interrupt();
+      if (tap != null) {
+        tap.close();
+      }
       int missing = 0;
-      for (long s : seen) {
-        if (s == 0) {
+      for (long x : seen) {
+        if (x == 0) {
           missing++;
         }
       }
       throw new BenchException(
-          subject + " did not mirror " + missing + " of " + n + " files within 120 s");
+          subject + " did not mirror " + missing + " of " + n + " appends within 120 s");
     }
     double[] lag = new double[n];
     for (int i = 0; i < n; i++) {
       lag[i] = Math.max(0, seen[i] - written[i]) / 1e6;
+    }
+    if (tap != null) {
+      tap.close();
+      // The split: written -> a consumer of the topic has the op, and the rest.
+      double[] toKafka = new double[n];
+      int got = 0;
+      for (int i = 0; i < n; i++) {
+        if (inKafka[i] != 0) {
+          toKafka[got++] = Math.max(0, inKafka[i] - written[i]) / 1e6;
+        }
+      }
+      if (got > 0) {
+        double[] k = Arrays.copyOf(toKafka, got);
+        Arrays.sort(k);
+        String w0 = rate + " ops/s";
+        String sub = subject + ": to Kafka";
+        env.results.add(GROUP, w0, sub, "p50", "ms", false, rep, Results.percentile(k, 50));
+        env.results.add(GROUP, w0, sub, "p95", "ms", false, rep, Results.percentile(k, 95));
+        env.results.add(GROUP, w0, sub, "p99", "ms", false, rep, Results.percentile(k, 99));
+        env.results.add(GROUP, w0, sub, "max", "ms", false, rep, k[got - 1]);
+        env.say(
+            "  (written -> in Kafka: p50 %.1f ms, p99 %.1f ms)",
+            Results.percentile(k, 50), Results.percentile(k, 99));
+      }
     }
     double[] sorted = lag.clone();
     Arrays.sort(sorted);
@@ -181,23 +257,16 @@ final class LagBench {
         sorted[n - 1]);
   }
 
-  private static boolean visible(Path p) {
+  private static long size(Path p) {
     try {
-      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size()
-          == FILE_BYTES;
-    } catch (NoSuchFileException e) {
-      return false;
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size();
     } catch (IOException e) {
-      return false;
+      return -1;
     }
   }
 
-  private static String dir(int d) {
-    return String.format("d%03d", d);
-  }
-
-  private static String name(int i) {
-    return dir(i / PER_DIR) + String.format("/f%06d", i);
+  private static String name(int f) {
+    return String.format("f%03d", f);
   }
 
   /** One lsyncd process (rsync backend) from {@code src} to {@code dst}. */

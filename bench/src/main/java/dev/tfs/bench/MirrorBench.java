@@ -77,7 +77,7 @@ final class MirrorBench {
       env.say(
           "%s: tfs bootstrap of %,d files: snapshot recorded in %.1f s, mirror complete in %.1f s",
           g, n, secs(t0, tMounted), secs(t0, tDone));
-      for (int rep = 1; rep <= env.sizes.propReps(); rep++) {
+      for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.propReps()); rep++) {
         SplittableRandom r = new SplittableRandom(rep);
         int[] idx = new int[10];
         byte[][] content = new byte[10][];
@@ -161,7 +161,7 @@ final class MirrorBench {
     Trees.write(spec, src, 2000);
     Procs.run(List.of("sync"), Duration.ofMinutes(5));
     try {
-      for (int rep = 1; rep <= env.sizes.bootReps(); rep++) {
+      for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.bootReps()); rep++) {
         Path dst = base.resolve("rsync-" + rep);
         long a = System.nanoTime();
         Procs.run(List.of("rsync", "-a", src + "/", dst + "/"), LONG);
@@ -231,7 +231,7 @@ final class MirrorBench {
     try {
       prefill(g, "large", large, base);
       prefill(g, "small", small, base);
-      for (int rep = 1; rep <= env.sizes.applyReps(); rep++) {
+      for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.applyReps()); rep++) {
         for (String kind : List.of("large", "small")) {
           Trees.Spec spec = kind.equals("large") ? large : small;
           // raw: the same tree straight into a plain directory

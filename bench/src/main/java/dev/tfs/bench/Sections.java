@@ -13,8 +13,10 @@ final class Sections {
     String sizes =
         String.format(
             Locale.ROOT,
-            "Workloads (in this order, each in its own directory of a freshly mounted, empty"
-                + " store): **seq-write** %s in 1 MiB writes of incompressible data, fsync at the"
+            "After an untimed warm-up on each mount (128 MiB write, 2,000 create/stat/delete, 2,000"
+                + " mixed ops, 1,000 parallel creates: JIT compilation of the JVM daemons is not"
+                + " measured), the workloads run in this order, each in its own directory of the"
+                + " freshly mounted, empty store: **seq-write** %s in 1 MiB writes of incompressible data, fsync at the"
                 + " end (open to close); **tar-x** `tar -xf` of %,d × 4 KiB files in 100"
                 + " directories (as root: owners and mtimes restored); **create / stat / delete**"
                 + " %,d empty files in one directory, one phase each; **mixed-rw** %,d random 4 KiB"
@@ -198,19 +200,23 @@ final class Sections {
         .append(
             String.format(
                 Locale.ROOT,
-                "A paced writer creates %d-byte files (create, write, close) at a fixed rate for %d s"
-                    + " per run (%d run(s) per subject and rate, interleaved); a watcher in the same"
-                    + " JVM polls the mirror for each file in order. Lag = the mirror shows the full"
-                    + " file − the writer's close returned. **tfs**: written through the local stack's"
-                    + " tfs-capture (journal group commit, built-in shipper, broker on this disk),"
-                    + " applied by a TreeSinkConnector mirror (sample config, tfs.fsync=commit) on"
-                    + " the Connect worker. **lsyncd-delay0 / lsyncd-default**: the same files"
-                    + " written into a plain directory watched by lsyncd (default.rsync, local rsync"
-                    + " into the target) with `delay = 0` and with lsyncd's default delay."
-                    + " Latencies in ms.%n%n",
-                LagBench.FILE_BYTES,
+                "One op = open one of %d existing files, append %d bytes, close (one write op"
+                    + " for tfs, one close_write event for lsyncd), paced at a fixed rate for %d s per"
+                    + " run (%d run(s) per subject and rate, interleaved). A watcher in the same JVM"
+                    + " (one clock) polls the mirror for each op in order. Lag = the mirror's file"
+                    + " reaches the size that op gave it − the writer's close returned. **tfs**:"
+                    + " written through the local stack's tfs-capture (journal on this disk, group"
+                    + " commit, built-in shipper, broker on this disk), applied by a"
+                    + " TreeSinkConnector mirror (sample config, tfs.fsync=commit) on the Connect"
+                    + " worker; **tfs: to Kafka** is the first part of that, until a consumer of"
+                    + " the topic has the op. **lsyncd-delay0 / lsyncd-default**: the same ops on a"
+                    + " plain directory watched by lsyncd (default.rsync, local rsync into the"
+                    + " target) with `delay = 0` and with lsyncd's default delay. Latencies in"
+                    + " ms.%n%n",
+                LagBench.FILES,
+                LagBench.OP_BYTES,
                 rep.env().sizes.lagSeconds(),
-                rep.env().sizes.lagReps()));
+                rep.env().reps != null ? rep.env().reps : rep.env().sizes.lagReps()));
     md.append("| rate | subject | achieved ops/s | p50 | p95 | p99 | max | p50 vs tfs |\n");
     md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     List<String> rates = new ArrayList<>(r.workloads(g));
