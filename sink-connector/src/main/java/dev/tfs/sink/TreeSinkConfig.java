@@ -16,7 +16,8 @@ import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Configuration of {@link TreeSinkConnector}. Every key has a group, an order, a width, a display
- * name and documentation; {@link ConfigDocs} renders them into {@code sink-connector/README.md}.
+ * name and documentation; {@code dev.tfs.connect.ConfigMarkdown} renders them into {@code
+ * sink-connector/README.md}.
  */
 public final class TreeSinkConfig extends AbstractConfig {
   public static final String GROUP_MIRROR = "Mirror";

@@ -1,5 +1,6 @@
 package dev.tfs.sink;
 
+import dev.tfs.connect.PluginVersion;
 import dev.tfs.posix.Posix;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -42,7 +43,7 @@ public class TreeSinkConnector extends SinkConnector {
 
   @Override
   public String version() {
-    return Version.get();
+    return PluginVersion.of(TreeSinkConnector.class);
   }
 
   @Override

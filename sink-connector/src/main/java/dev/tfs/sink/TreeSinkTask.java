@@ -1,5 +1,6 @@
 package dev.tfs.sink;
 
+import dev.tfs.connect.PluginVersion;
 import dev.tfs.op.OpCodec;
 import dev.tfs.op.OpDecodeException;
 import dev.tfs.op.Ops;
@@ -121,7 +122,7 @@ public class TreeSinkTask extends SinkTask {
 
   @Override
   public String version() {
-    return Version.get();
+    return PluginVersion.of(TreeSinkTask.class);
   }
 
   @Override

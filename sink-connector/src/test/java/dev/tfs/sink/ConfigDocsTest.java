@@ -2,6 +2,7 @@ package dev.tfs.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tfs.connect.ConfigMarkdown;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ class ConfigDocsTest {
   void readmeDocumentsTheCurrentConfigDef() throws Exception {
     Path readme = Path.of("README.md");
     String text = Files.readString(readme, StandardCharsets.UTF_8);
-    String fresh = ConfigDocs.splice(text);
+    String fresh = ConfigMarkdown.splice(text, TreeSinkConfig.CONFIG_DEF);
     if (Boolean.getBoolean("tfs.docs.update")) {
       Files.writeString(readme, fresh, StandardCharsets.UTF_8);
       text = fresh;

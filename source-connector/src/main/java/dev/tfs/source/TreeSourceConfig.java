@@ -13,8 +13,8 @@ import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Configuration of {@link TreeSourceConnector}. Every key has a group, an order, a width, a display
- * name and documentation; {@link ConfigDocs} renders them into {@code source-connector/README.md}
- * (a test fails when the README is stale).
+ * name and documentation; {@code dev.tfs.connect.ConfigMarkdown} renders them into {@code
+ * source-connector/README.md} (a test fails when the README is stale).
  */
 public final class TreeSourceConfig extends AbstractConfig {
   public static final String GROUP_JOURNAL = "Journal";

@@ -1,5 +1,6 @@
 package dev.tfs.source;
 
+import dev.tfs.connect.PluginVersion;
 import dev.tfs.journal.JournalException;
 import dev.tfs.journal.JournalMeta;
 import dev.tfs.journal.JournalNotReadyException;
@@ -58,7 +59,7 @@ public class TreeSourceConnector extends SourceConnector {
 
   @Override
   public String version() {
-    return Version.get();
+    return PluginVersion.of(TreeSourceConnector.class);
   }
 
   @Override

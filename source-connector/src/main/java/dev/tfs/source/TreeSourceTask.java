@@ -1,5 +1,6 @@
 package dev.tfs.source;
 
+import dev.tfs.connect.PluginVersion;
 import dev.tfs.journal.JournalCorruptException;
 import dev.tfs.journal.JournalEntry;
 import dev.tfs.journal.JournalEpochChangedException;
@@ -144,7 +145,7 @@ public class TreeSourceTask extends SourceTask {
 
   @Override
   public String version() {
-    return Version.get();
+    return PluginVersion.of(TreeSourceTask.class);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.tfs.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tfs.connect.ConfigMarkdown;
 import dev.tfs.journal.JournalWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -197,8 +198,10 @@ class TreeSourceConnectorTest {
   void theReadmeDocumentsEveryKeyAsTheConfigDefSaysIt() throws Exception {
     Path readme = Path.of("README.md");
     String text = Files.readString(readme, StandardCharsets.UTF_8);
-    assertThat(ConfigDocs.splice(text))
-        .as("source-connector/README.md is stale: run dev.tfs.source.ConfigDocs")
+    assertThat(ConfigMarkdown.splice(text, TreeSourceConfig.CONFIG_DEF))
+        .as(
+            "source-connector/README.md is stale: run dev.tfs.connect.ConfigMarkdown README.md"
+                + " dev.tfs.source.TreeSourceConfig")
         .isEqualTo(text);
     for (String key : TreeSourceConfig.CONFIG_DEF.names()) {
       assertThat(text).contains("#### `" + key + "`");
