@@ -318,4 +318,71 @@ class ShipperTest {
       assertTopicEqualsJournal(f.journalDir, "tfs.ship3.ops", 4, false);
     }
   }
+
+  /**
+   * A store larger than the spool quota, bootstrapped by a daemon that ships to Kafka itself. The
+   * snapshot can only be recorded while the shipper frees quota, so the shipper must run during the
+   * bootstrap (it used to start after it, and such a start never finished).
+   */
+  @Test
+  void bootstrapLargerThanTheQuotaShipsWhileItRecords() throws Exception {
+    Path store = Files.createDirectories(tmp.resolve("bigstore"));
+    Path mnt = Files.createDirectories(tmp.resolve("bigmnt"));
+    Path journalDir = tmp.resolve("bigjournal");
+    byte[] data = new byte[256 * 1024];
+    new java.util.Random(1).nextBytes(data);
+    for (int i = 0; i < 32; i++) {
+      Files.write(store.resolve("f" + i), data); // 8 MiB against a 2 MiB quota
+    }
+    String topic = "tfs.bigboot.ops";
+    CaptureDaemon d =
+        new CaptureDaemon(
+            new CaptureDaemon.Config(
+                store,
+                mnt,
+                journalDir,
+                "bigboot",
+                4,
+                dev.tfs.journal.Durability.GROUP,
+                5,
+                2L << 20,
+                0,
+                OpCodec.DEFAULT_MAX_RECORD_BYTES,
+                true,
+                topic,
+                producer(cluster.bootstrapServers()),
+                null,
+                Duration.ofSeconds(30),
+                dev.tfs.capture.fs.FuseMount.Options.defaults()),
+            new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    ExecutorService ex = Executors.newSingleThreadExecutor();
+    long last;
+    try {
+      Future<?> started =
+          ex.submit(
+              () -> {
+                d.start();
+                return null;
+              });
+      started.get(120, TimeUnit.SECONDS);
+      last = d.journal().stats().nextSeq() - 1;
+      assertThat(d.shipper().awaitShipped(Duration.ofSeconds(60))).isTrue();
+      assertThat(d.journal().stats().blockedNanos())
+          .as("the snapshot waited on the quota")
+          .isPositive();
+    } finally {
+      d.stop();
+      ex.shutdownNow();
+    }
+    // Acknowledged segments are gone from the journal: check the topic's seqs are 1..last, once.
+    OpCodec codec = new OpCodec();
+    java.util.Set<Long> seqs = new java.util.HashSet<>();
+    for (List<ConsumerRecord<byte[], byte[]>> recs : consume(topic, 4, last).values()) {
+      for (ConsumerRecord<byte[], byte[]> r : recs) {
+        assertThat(seqs.add(codec.decode(r.value()).getSeq())).isTrue();
+      }
+    }
+    assertThat(seqs).hasSize((int) last);
+    assertThat(java.util.Collections.max(seqs)).isEqualTo(last);
+  }
 }
