@@ -100,6 +100,14 @@ public final class BenchMain implements Callable<Integer> {
   java.util.Map<String, String> sinkConfig;
 
   @Option(
+      names = "--report-only",
+      paramLabel = "DIR",
+      description =
+          "Rewrite report.md and the plots of an earlier run's DIR from its results.csv,"
+              + " lag-cdf.csv, memory-curve.csv and machine.json; measures nothing.")
+  Path reportOnly;
+
+  @Option(
       names = "--profile",
       description =
           "Record JFR profiles of tfs-capture and the Connect worker into <out>/profiles.")
@@ -114,6 +122,9 @@ public final class BenchMain implements Callable<Integer> {
     PrintStream log =
         new PrintStream(
             new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+    if (reportOnly != null) {
+      return rewriteReport(reportOnly.toAbsolutePath().normalize(), log);
+    }
     Path repo = Path.of(System.getProperty("tfs.repo", ".")).toAbsolutePath().normalize();
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     if (out == null) {
@@ -137,7 +148,7 @@ public final class BenchMain implements Callable<Integer> {
     Results results = new Results(out.resolve("results.csv"));
     Files.deleteIfExists(out.resolve("results.csv"));
     Machine machine = Machine.describe(work);
-    Env env = new Env(repo, out, work, shm, quick, sizes, results, log);
+    Env env = new Env(repo, out, work, shm, quick, sizes, results, log, true);
     env.profile = profile;
     env.reps = reps;
     env.baselineJar = baselineJar == null ? null : baselineJar.toAbsolutePath();
@@ -199,10 +210,40 @@ public final class BenchMain implements Callable<Integer> {
     }
     machine.loadAfter = Machine.loadAverage();
     machine.totalSeconds = (System.nanoTime() - t0) / 1e9;
+    machine.quick = quick;
+    machine.reps = reps;
+    machine.sinkConfig.putAll(env.sinkConfig);
+    machine.failures.addAll(failures);
+    machine.save(out.resolve("machine.json"));
+    LagBench.saveCdf(out);
+    MirrorBench.saveCurve(out);
     Report.write(env, machine, failures);
     Profiler.writeSummary(env);
     env.say("done in %.1f min: %s", machine.totalSeconds / 60, out.resolve("report.md"));
     return failures.isEmpty() ? 0 : 1;
+  }
+
+  private static int rewriteReport(Path dir, PrintStream log) throws Exception {
+    Machine m = Machine.load(dir.resolve("machine.json"));
+    Results r = Results.load(dir.resolve("results.csv"));
+    Env env =
+        new Env(
+            Path.of(System.getProperty("tfs.repo", ".")).toAbsolutePath().normalize(),
+            dir,
+            dir.resolve("work"),
+            dir.resolve("shm"),
+            m.quick,
+            m.quick ? Env.Sizes.quick() : Env.Sizes.full(),
+            r,
+            log,
+            false);
+    env.reps = m.reps;
+    env.sinkConfig.putAll(m.sinkConfig);
+    LagBench.loadCdf(dir);
+    MirrorBench.loadCurve(dir);
+    Report.write(env, m, m.failures);
+    log.println("bench: rewrote " + dir.resolve("report.md"));
+    return 0;
   }
 
   /** Applies --subjects and --baseline-jar to a subject list. */

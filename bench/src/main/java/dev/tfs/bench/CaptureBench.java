@@ -40,6 +40,9 @@ final class CaptureBench {
   private final int reps;
   private Path tarball;
 
+  /** Stores deleted at the end of the group (see {@link Data#emptyTrash}). */
+  private final List<Path> trash = new ArrayList<>();
+
   CaptureBench(Env env, String group, List<Subject> subjects, int reps) {
     this.env = env;
     this.group = group;
@@ -72,12 +75,13 @@ final class CaptureBench {
       }
     } finally {
       Files.deleteIfExists(tarball);
+      Data.emptyTrash(trash);
     }
   }
 
   private void runOne(Subject s, int rep) throws IOException {
     Path base = env.work.resolve(group + "/" + s.name);
-    Path store = base.resolve("store");
+    Path store = base.resolve("store-" + rep);
     Path mnt = base.resolve("mnt");
     Path journalRoot = s.journalOn == Subject.JournalOn.TMPFS ? env.shm : base;
     Path journal = journalRoot.resolve("journal-" + s.name);
@@ -167,7 +171,7 @@ final class CaptureBench {
       if (s.ship && env.stack != null) {
         env.stack.deleteTopic("tfs." + volume + ".ops");
       }
-      Data.deleteTree(store);
+      trash.add(store);
       Data.deleteTree(journal);
     }
   }

@@ -44,7 +44,8 @@ final class Env {
       boolean quick,
       Sizes sizes,
       Results results,
-      PrintStream log) {
+      PrintStream log,
+      boolean forRun) {
     this.repo = repo;
     this.out = out;
     this.work = work;
@@ -53,8 +54,9 @@ final class Env {
     this.sizes = sizes;
     this.results = results;
     this.log = log;
-    this.captureJar = snapshot(findCaptureJar(repo), work.resolve("jars/tfs-capture.jar"));
-    this.benchCode = snapshot(codeLocation(), work.resolve("jars/tfs-bench.jar"));
+    this.captureJar =
+        forRun ? snapshot(findCaptureJar(repo), work.resolve("jars/tfs-capture.jar")) : null;
+    this.benchCode = forRun ? snapshot(codeLocation(), work.resolve("jars/tfs-bench.jar")) : null;
   }
 
   /**

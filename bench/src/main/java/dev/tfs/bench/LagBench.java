@@ -51,6 +51,47 @@ final class LagBench {
   /** Latencies (ms) of the last repetition per subject and rate, for the CDF plot. */
   static final Map<String, double[]> LAST = new LinkedHashMap<>();
 
+  /** Writes {@link #LAST}, 400 quantiles per series, to {@code lag-cdf.csv}. */
+  static void saveCdf(Path out) throws IOException {
+    StringBuilder sb = new StringBuilder("series,fraction,ms\n");
+    synchronized (LAST) {
+      LAST.forEach(
+          (k, v) -> {
+            int pts = Math.min(v.length, 400);
+            for (int i = 0; i < pts; i++) {
+              int idx = (int) ((long) i * (v.length - 1) / Math.max(1, pts - 1));
+              sb.append(k)
+                  .append(',')
+                  .append((idx + 1) / (double) v.length)
+                  .append(',')
+                  .append(v[idx])
+                  .append('\n');
+            }
+          });
+    }
+    Files.writeString(out.resolve("lag-cdf.csv"), sb.toString());
+  }
+
+  /** Reads lag-cdf.csv back into {@link #LAST} (quantiles stand in for the samples). */
+  static void loadCdf(Path out) throws IOException {
+    Path f = out.resolve("lag-cdf.csv");
+    if (!Files.exists(f)) {
+      return;
+    }
+    Map<String, List<Double>> m = new LinkedHashMap<>();
+    List<String> lines = Files.readAllLines(f);
+    for (String l : lines.subList(1, lines.size())) {
+      int c2 = l.lastIndexOf(',');
+      int c1 = l.lastIndexOf(',', c2 - 1);
+      m.computeIfAbsent(l.substring(0, c1), k -> new ArrayList<>())
+          .add(Double.parseDouble(l.substring(c2 + 1)));
+    }
+    synchronized (LAST) {
+      LAST.clear();
+      m.forEach((k, v) -> LAST.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
+    }
+  }
+
   LagBench(Env env) {
     this.env = env;
   }

@@ -69,6 +69,25 @@ final class Machine {
     return m;
   }
 
+  boolean quick;
+  Integer reps;
+  final Map<String, String> sinkConfig = new LinkedHashMap<>();
+  final java.util.List<String> failures = new java.util.ArrayList<>();
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .setVisibility(
+              com.fasterxml.jackson.annotation.PropertyAccessor.FIELD,
+              com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.ANY);
+
+  void save(Path f) throws IOException {
+    JSON.writerWithDefaultPrettyPrinter().writeValue(f.toFile(), this);
+  }
+
+  static Machine load(Path f) throws IOException {
+    return JSON.readValue(f.toFile(), Machine.class);
+  }
+
   static String loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");

@@ -24,6 +24,9 @@ final class MirrorBench {
 
   private final Env env;
 
+  /** Trees deleted at the end of each group (see {@link Data#emptyTrash}). */
+  private final List<Path> trash = new ArrayList<>();
+
   MirrorBench(Env env) {
     this.env = env;
   }
@@ -85,6 +88,7 @@ final class MirrorBench {
           idx[k] = r.nextInt(n);
           content[k] = Data.bytes(1024, 5_000_000L + rep * 100L + k);
         }
+        Procs.run(List.of("sync"), Duration.ofMinutes(5));
         // tfs
         long a = System.nanoTime();
         for (int k = 0; k < 10; k++) {
@@ -99,6 +103,7 @@ final class MirrorBench {
         long b = awaitContent(spec, mirror, idx, content, connector);
         env.results.add(g, "10 changed files", "tfs", "seconds", "s", false, rep, secs(a, b));
         // rsync of the whole tree (sees the same 10 changes in the store)
+        Procs.run(List.of("sync"), Duration.ofMinutes(5));
         long c = System.nanoTime();
         Procs.run(List.of("rsync", "-a", store + "/", rsyncDst + "/"), LONG);
         long d = System.nanoTime();
@@ -163,49 +168,62 @@ final class MirrorBench {
     try {
       for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.bootReps()); rep++) {
         Path dst = base.resolve("rsync-" + rep);
+        Procs.run(List.of("sync"), Duration.ofMinutes(5));
         long a = System.nanoTime();
         Procs.run(List.of("rsync", "-a", src + "/", dst + "/"), LONG);
         long b = System.nanoTime();
         env.results.add(g, "tree", "rsync", "seconds", "s", false, rep, secs(a, b));
-        Data.deleteTree(dst);
-        Procs.run(List.of("sync"), Duration.ofMinutes(5));
+        trash.add(dst);
 
-        String volume = "bench-boot-" + rep;
-        String connector = "bench-boot-" + rep;
-        Path mirror = base.resolve("mirror-" + rep);
-        Path mnt = base.resolve("mnt");
-        Path journal = base.resolve("journal-" + rep);
-        env.stack.createTopic("tfs." + volume + ".ops");
-        Subject.Mounted m = null;
-        try {
-          long t0 = System.nanoTime();
-          env.stack.deployMirror(connector, volume, mirror, Map.of());
-          m = shipper("capture-boot").mount(env, src, mnt, journal, volume);
-          long tMounted = System.nanoTime();
-          Trees.marker(mnt, ".bench-ready");
-          long tDone =
-              Trees.awaitFile(
-                  env, mirror.resolve(".bench-ready"), Trees.MARKER_BYTES, LONG, connector);
-          env.results.add(g, "tree", "tfs", "seconds", "s", false, rep, secs(t0, tDone));
-          env.results.add(
-              g, "tree", "tfs", "snapshot-recorded", "s", false, rep, secs(t0, tMounted));
-          env.say(
-              "%s rep %d: rsync -a %.1f s; tfs %.1f s (snapshot recorded after %.1f s)",
-              g, rep, secs(a, b), secs(t0, tDone), secs(t0, tMounted));
-        } finally {
-          if (m != null) {
-            m.close();
-          }
-          env.stack.deleteMirror(connector);
-          env.stack.deleteTopic("tfs." + volume + ".ops");
-          Files.deleteIfExists(src.resolve(".bench-ready"));
-          Data.deleteTree(mirror);
-          Data.deleteTree(journal);
-          Procs.run(List.of("sync"), Duration.ofMinutes(5));
+        bootstrapTfs(g, base, src, rep, "tfs", null);
+        if (env.baselineJar != null) {
+          bootstrapTfs(g, base, src, rep, "tfs@before", env.baselineJar);
         }
       }
     } finally {
+      Data.emptyTrash(trash);
       Data.deleteTree(base);
+    }
+  }
+
+  /** One tfs bootstrap of {@code src} into a new mirror, as subject {@code name}. */
+  private void bootstrapTfs(String g, Path base, Path src, int rep, String name, Path jar)
+      throws IOException {
+    String tag = name.equals("tfs") ? "" : "-before";
+    String volume = "bench-boot-" + rep + tag;
+    String connector = "bench-boot-" + rep + tag;
+    Path mirror = base.resolve("mirror-" + rep + tag);
+    Path mnt = base.resolve("mnt");
+    Path journal = base.resolve("journal-" + rep + tag);
+    env.stack.createTopic("tfs." + volume + ".ops");
+    Subject s = shipper("capture-boot");
+    if (jar != null) {
+      s = s.withJar("capture-boot-before", jar);
+    }
+    Subject.Mounted m = null;
+    try {
+      Procs.run(List.of("sync"), Duration.ofMinutes(5));
+      long t0 = System.nanoTime();
+      env.stack.deployMirror(connector, volume, mirror, Map.of());
+      m = s.mount(env, src, mnt, journal, volume);
+      long tMounted = System.nanoTime();
+      Trees.marker(mnt, ".bench-ready");
+      long tDone =
+          Trees.awaitFile(env, mirror.resolve(".bench-ready"), Trees.MARKER_BYTES, LONG, connector);
+      env.results.add(g, "tree", name, "seconds", "s", false, rep, secs(t0, tDone));
+      env.results.add(g, "tree", name, "snapshot-recorded", "s", false, rep, secs(t0, tMounted));
+      env.say(
+          "%s rep %d: %s %.1f s (snapshot recorded after %.1f s)",
+          g, rep, name, secs(t0, tDone), secs(t0, tMounted));
+    } finally {
+      if (m != null) {
+        m.close();
+      }
+      env.stack.deleteMirror(connector);
+      env.stack.deleteTopic("tfs." + volume + ".ops");
+      Files.deleteIfExists(src.resolve(".bench-ready"));
+      Data.deleteTree(journal);
+      trash.add(mirror);
     }
   }
 
@@ -235,7 +253,7 @@ final class MirrorBench {
         for (String kind : List.of("large", "small")) {
           Trees.Spec spec = kind.equals("large") ? large : small;
           // raw: the same tree straight into a plain directory
-          Path raw = base.resolve("raw-" + kind);
+          Path raw = base.resolve("raw-" + kind + "-" + rep);
           Procs.run(List.of("sync"), Duration.ofMinutes(5));
           long a = System.nanoTime();
           Trees.write(spec, raw, 3000);
@@ -243,12 +261,12 @@ final class MirrorBench {
           Procs.run(List.of("sync", "-f", raw.toString()), LONG);
           long b = System.nanoTime();
           recordApply(g, kind, "raw", spec, rep, secs(a, b));
-          Data.deleteTree(raw);
+          trash.add(raw);
           Procs.run(List.of("sync"), Duration.ofMinutes(5));
           // tfs: a new mirror of the pre-filled topic
           String volume = "bench-apply-" + kind;
           String connector = "bench-apply-" + kind + "-" + rep;
-          Path mirror = base.resolve("mirror-" + kind);
+          Path mirror = base.resolve("mirror-" + kind + "-" + rep);
           try {
             long t0 = System.nanoTime();
             env.stack.deployMirror(connector, volume, mirror, Map.of());
@@ -260,13 +278,14 @@ final class MirrorBench {
             env.results.add(g, kind, "tfs", "startup", "s", false, rep, secs(t0, t1));
           } finally {
             env.stack.deleteMirror(connector);
-            Data.deleteTree(mirror);
+            trash.add(mirror);
           }
         }
       }
     } finally {
       env.stack.deleteTopic("tfs.bench-apply-large.ops");
       env.stack.deleteTopic("tfs.bench-apply-small.ops");
+      Data.emptyTrash(trash);
       Data.deleteTree(base);
     }
   }
@@ -462,8 +481,33 @@ final class MirrorBench {
     }
   }
 
-  /** (GiB applied, peak live heap MiB so far) samples of the memory run, for the plot. */
+  /** (GiB applied, live heap MiB) samples of the memory run, for the plot. */
   static final List<double[]> CURVE = new ArrayList<>();
+
+  static void saveCurve(Path out) throws IOException {
+    StringBuilder sb = new StringBuilder("gib_applied,live_heap_mib\n");
+    synchronized (CURVE) {
+      for (double[] p : CURVE) {
+        sb.append(p[0]).append(',').append(p[1]).append('\n');
+      }
+    }
+    Files.writeString(out.resolve("memory-curve.csv"), sb.toString());
+  }
+
+  static void loadCurve(Path out) throws IOException {
+    Path f = out.resolve("memory-curve.csv");
+    if (!Files.exists(f)) {
+      return;
+    }
+    List<String> lines = Files.readAllLines(f);
+    synchronized (CURVE) {
+      CURVE.clear();
+      for (String l : lines.subList(1, lines.size())) {
+        String[] x = l.split(",");
+        CURVE.add(new double[] {Double.parseDouble(x[0]), Double.parseDouble(x[1])});
+      }
+    }
+  }
 
   private static long dirBytes(Path dir) {
     try (var s = Files.walk(dir)) {

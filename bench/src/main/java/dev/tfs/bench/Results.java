@@ -89,6 +89,29 @@ final class Results {
     add(new Sample(group, workload, subject, metric, unit, higherIsBetter, rep, value));
   }
 
+  /** Reads a results.csv written by an earlier run (for --report-only). */
+  static Results load(Path csv) throws IOException {
+    Results r = new Results(csv);
+    List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+    for (String l : lines.subList(1, lines.size())) {
+      String[] f = l.split(",", -1);
+      if (f.length < 8) {
+        continue;
+      }
+      r.samples.add(
+          new Sample(
+              f[0],
+              f[1],
+              f[2],
+              f[3],
+              f[4],
+              Boolean.parseBoolean(f[5]),
+              Integer.parseInt(f[6]),
+              Double.parseDouble(f[7])));
+    }
+    return r;
+  }
+
   synchronized List<Sample> all() {
     return List.copyOf(samples);
   }

@@ -39,7 +39,7 @@ final class ShipBench {
     Trees.Spec small = Trees.uniform(env.sizes.tarFiles(), 4096, 100, 4096);
     for (int rep = 1; rep <= reps; rep++) {
       for (Subject s : subjects) {
-        Path base = env.work.resolve(GROUP + "/" + s.name);
+        Path base = env.work.resolve(GROUP + "/" + s.name + "-" + rep);
         String volume = ("bench-ship-" + s.name + "-" + rep).replaceAll("[^A-Za-z0-9._-]", "-");
         env.stack.createTopic("tfs." + volume + ".ops");
         env.say("%s rep %d/%d: %s", GROUP, rep, reps, s.name);
@@ -81,9 +81,13 @@ final class ShipBench {
         } finally {
           m.close();
           env.stack.deleteTopic("tfs." + volume + ".ops");
-          Data.deleteTree(base);
+          Data.deleteTree(base.resolve("journal"));
+          trash.add(base);
         }
       }
     }
+    Data.emptyTrash(trash);
   }
+
+  private final List<Path> trash = new ArrayList<>();
 }
