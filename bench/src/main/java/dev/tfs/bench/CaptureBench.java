@@ -104,7 +104,7 @@ final class CaptureBench {
       }
       Env.Sizes z = env.sizes;
       Path d = m.dir;
-      warmUp(d.resolve("warm-up"));
+      warmUp(d.resolve("warm-up"), env.quick);
 
       between(m, rep);
       double secs = seqWrite(d.resolve("seq"), z.seqBytes());
@@ -197,11 +197,12 @@ final class CaptureBench {
    * (C2 took 17% of tfs-capture's CPU in a cold 1 GiB write), which long-running daemons do not
    * pay. A little of each workload warms every path the timed runs use.
    */
-  static void warmUp(Path dir) throws IOException {
-    seqWrite(dir.resolve("seq"), 128L << 20);
-    createStatDelete(dir.resolve("meta"), 2000);
-    mixed(dir.resolve("mixed"), 8L << 20, 2000, 1);
-    parallelCreate(dir.resolve("par"), 4, 250);
+  static void warmUp(Path dir, boolean quick) throws IOException {
+    int k = quick ? 2 : 1;
+    seqWrite(dir.resolve("seq"), (128L << 20) / k);
+    createStatDelete(dir.resolve("meta"), 2000 / k);
+    mixed(dir.resolve("mixed"), 8L << 20, 2000 / k, 1);
+    parallelCreate(dir.resolve("par"), 4, 250 / k);
   }
 
   /** 1 MiB writes of fresh content, fsync at the end; returns seconds (open to close). */

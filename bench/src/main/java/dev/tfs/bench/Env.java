@@ -97,20 +97,35 @@ final class Env {
       long memBacklogBytes) {
     static Sizes full() {
       return new Sizes(
-          3, 1L << 30, 10_000, 10_000, 20_000, 64L << 20, 2, 20, 100_000, 3, 1L << 30, 10_000, 2,
-          1L << 30, 10_000, 3, 4L << 30);
+          3, // reps (capture, ship, apply)
+          1L << 30, // seq-write
+          10_000, // tar-x files
+          10_000, // create/stat/delete files
+          20_000, // mixed ops
+          64L << 20, // mixed file
+          2, // lag reps
+          20, // lag seconds per run
+          100_000, // propagation tree
+          3, // propagation reps
+          1L << 30, // bootstrap bytes
+          10_000, // bootstrap files
+          3, // bootstrap reps
+          1L << 30, // apply large bytes
+          10_000, // apply small files
+          3, // apply reps
+          10L << 30); // memory backlog: the 10 GiB
     }
 
     static Sizes quick() {
       return new Sizes(
           2,
           256L << 20,
-          5_000,
-          5_000,
+          2_500,
+          2_500,
           5_000,
           32L << 20,
           1,
-          10,
+          8,
           20_000,
           2,
           256L << 20,

@@ -59,7 +59,7 @@ final class Machine {
     }
     m.disk =
         dev
-            + (rota == null ? "" : rota.equals("0") ? " (non-rotational)" : " (rotational)")
+            + (rota == null ? "" : " (kernel: rotational=" + rota + ")")
             + "; tmpfs /dev/shm for tmpfs journals";
     for (String t : List.of("bindfs", "lsyncd", "rsync", "tar")) {
       String v =

@@ -25,6 +25,7 @@ final class Report {
     rep.md.setLength(0);
     rep.capture("capture", "Capture path");
     rep.capture("tuning", "capture-fs tuning (mount options)");
+    Sections.ship(rep);
     Sections.lag(rep);
     Sections.propagation(rep);
     Sections.bootstrap(rep);

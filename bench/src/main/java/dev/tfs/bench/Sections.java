@@ -186,6 +186,47 @@ final class Sections {
     }
   }
 
+  // ------------------------------------------------------------------ ship
+
+  static void ship(Report rep) {
+    Results r = rep.results();
+    String g = ShipBench.GROUP;
+    List<String> subjects = new ArrayList<>(r.subjects(g));
+    if (subjects.isEmpty()) {
+      return;
+    }
+    Env.Sizes z = rep.env().sizes;
+    StringBuilder md = rep.md();
+    md.append("## Shipping throughput\n\n")
+        .append(
+            String.format(
+                Locale.ROOT,
+                "tfs-capture with its journal on the store's disk (as deployed) and the built-in"
+                    + " shipper: %s in files of up to 128 MiB (1 MiB writes), then %,d files of 4"
+                    + " KiB, written through the mount; throughput = data / (first write → Kafka"
+                    + " acknowledged the whole journal). *Drain* is how long after the last write"
+                    + " Kafka had everything. The store, the journal and the broker's log share one"
+                    + " disk, so every byte is written three times.%n%n",
+                size(z.seqBytes()),
+                z.tarFiles()));
+    md.append("| subject | large MiB/s | large drain s | small files/s | small drain s |\n");
+    md.append("| --- | ---: | ---: | ---: | ---: |\n");
+    for (String s : subjects) {
+      md.append("| ")
+          .append(s)
+          .append(" | ")
+          .append(Report.cell(r.stat(g, "large", s, "throughput")))
+          .append(" | ")
+          .append(Report.cell(r.stat(g, "large", s, "drain")))
+          .append(" | ")
+          .append(Report.cell(r.stat(g, "small", s, "rate")))
+          .append(" | ")
+          .append(Report.cell(r.stat(g, "small", s, "drain")))
+          .append(" |\n");
+    }
+    md.append('\n');
+  }
+
   // ------------------------------------------------------------------ lag
 
   static void lag(Report rep) {
@@ -212,7 +253,9 @@ final class Sections {
                     + " the topic has the op. **lsyncd-delay0 / lsyncd-default**: the same ops on a"
                     + " plain directory watched by lsyncd (default.rsync, local rsync into the"
                     + " target) with `delay = 0` and with lsyncd's default delay. Latencies in"
-                    + " ms.%n%n",
+                    + " ms. *to Kafka* is taken by a consumer in the benchmark JVM, so its own fetch"
+                    + " and scheduling delays are included: its tail can exceed the end-to-end tail"
+                    + " when that consumer stalls.%n%n",
                 LagBench.FILES,
                 LagBench.OP_BYTES,
                 rep.env().sizes.lagSeconds(),
