@@ -203,8 +203,10 @@ public final class CaptureMain implements Callable<Integer> {
 
   @Option(
       names = "--attr-timeout",
-      defaultValue = "1.0",
-      description = "Seconds the kernel caches attributes and lookups. Default: 1.0.")
+      defaultValue = "10",
+      description =
+          "Seconds the kernel caches attributes, lookups and missing names (the daemon is the"
+              + " only writer of its store). Default: 10.")
   double attrTimeout;
 
   public CaptureMain(Environment env, PrintStream out, PrintStream err) {
