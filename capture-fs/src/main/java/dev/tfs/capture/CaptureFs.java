@@ -58,12 +58,26 @@ import ru.serce.jnrfuse.struct.Timespec;
  * changed, the file system stops accepting changes (every later mutating call fails with EIO) so
  * the journal never records ops out of store order; a restart reconciles.
  *
- * <p><b>Ordering</b> (G2: seq order = the order ops took effect on the store): namespace-changing
- * calls (create, mkdir, mknod, symlink, link, unlink, rmdir, rename) hold a global write lock; data
- * and attribute calls hold its read lock plus a per-inode lock (striped by inode number). So ops on
- * one inode are serialized in seq order, namespace changes are totally ordered against everything,
- * and the only ops that overlap are ones on different inodes without namespace changes, which
- * commute. Reads, getattr and readdir take no capture lock.
+ * <p><b>Ordering</b> (G2: seq order = the order ops took effect on the store). Three kinds of lock,
+ * always taken in this order: a global namespace lock, path locks (striped by path bytes, several
+ * taken in stripe order), then at most one inode lock (striped by inode number).
+ *
+ * <ul>
+ *   <li>rename holds the namespace <em>write</em> lock: it moves whole subtrees, so it is ordered
+ *       against everything;
+ *   <li>every other call holds the namespace read lock and the path locks of the names it touches:
+ *       create, mkdir, mknod, symlink, unlink and rmdir lock the parent directory's path and the
+ *       entry's; link locks the existing name, the new name and the new name's parent; calls on a
+ *       path or an open file lock that path. Unlink and link also lock the file's inode, data and
+ *       attribute calls lock the inode they change.
+ * </ul>
+ *
+ * So a new name cannot be used (as a path, a parent, or through a file opened by it) before its op
+ * is committed, calls on one inode are serialized, namespace changes in one directory are
+ * serialized (and so record its mtime in order), and the calls that overlap touch different names
+ * and inodes, which commute. Creators in different directories run in parallel (measured: 4
+ * parallel creators ran at 0.58× the bare passthrough with one global lock, docs/bench). Reads,
+ * getattr and readdir take no capture lock.
  *
  * <p><b>Open files</b> are tracked by fh with their current path: a rename rewrites the paths of
  * open handles beneath it (under the write lock), an unlink or a rename over a name clears it, so a
@@ -81,6 +95,7 @@ public class CaptureFs extends PassthroughFs {
   private final CaptureMetrics metrics;
   private final ReentrantReadWriteLock namespace = new ReentrantReadWriteLock();
   private final ReentrantLock[] inodeLocks = new ReentrantLock[STRIPES];
+  private final ReentrantLock[] pathLocks = new ReentrantLock[STRIPES];
   private final Map<Integer, Handle> handles = new ConcurrentHashMap<>();
   private volatile String broken;
 
@@ -102,6 +117,7 @@ public class CaptureFs extends PassthroughFs {
     this.metrics = metrics;
     for (int i = 0; i < STRIPES; i++) {
       inodeLocks[i] = new ReentrantLock();
+      pathLocks[i] = new ReentrantLock();
     }
   }
 
@@ -224,8 +240,42 @@ public class CaptureFs extends PassthroughFs {
     return inodeLocks[(int) ((ino ^ (ino >>> 32)) & (STRIPES - 1))];
   }
 
-  /** Runs {@code body} under the namespace write lock. */
-  private int namespaceOp(String call, String path, Body body) {
+  private static int pathStripe(byte[] rel) {
+    int h = Arrays.hashCode(rel);
+    return (h ^ (h >>> 16)) & (STRIPES - 1);
+  }
+
+  /**
+   * Locks the path stripes of {@code paths}, each once, in ascending stripe order (the one order
+   * every caller uses, so two calls locking overlapping sets cannot deadlock).
+   */
+  private int[] lockPaths(byte[]... paths) {
+    int[] s = new int[paths.length];
+    for (int i = 0; i < paths.length; i++) {
+      s[i] = pathStripe(paths[i]);
+    }
+    Arrays.sort(s);
+    int n = 0;
+    for (int i = 0; i < s.length; i++) {
+      if (n == 0 || s[n - 1] != s[i]) {
+        s[n++] = s[i];
+      }
+    }
+    int[] held = Arrays.copyOf(s, n);
+    for (int i : held) {
+      pathLocks[i].lock();
+    }
+    return held;
+  }
+
+  private void unlockPaths(int[] held) {
+    for (int i = held.length - 1; i >= 0; i--) {
+      pathLocks[held[i]].unlock();
+    }
+  }
+
+  /** Runs {@code body} under the namespace write lock (rename: it moves whole subtrees). */
+  private int exclusiveOp(String call, String path, Body body) {
     namespace.writeLock().lock();
     try {
       body.run();
@@ -237,9 +287,52 @@ public class CaptureFs extends PassthroughFs {
     }
   }
 
-  /** Runs {@code body} under the namespace read lock and the lock of {@code rel}'s inode. */
+  /**
+   * Runs a namespace change {@code body} under the namespace read lock, the path locks of {@code
+   * paths} and, when {@code inodeOf} names an existing object, that object's inode lock.
+   */
+  private int namespaceOp(String call, String path, byte[][] paths, byte[] inodeOf, Body body) {
+    namespace.readLock().lock();
+    int[] held = null;
+    Lock il = null;
+    try {
+      held = lockPaths(paths);
+      if (inodeOf != null) {
+        // Stable while its path lock is held: only calls holding that lock change the name.
+        Stat st = statOrNull(inodeOf);
+        if (st != null) {
+          il = inodeLock(st.ino());
+          il.lock();
+        }
+      }
+      body.run();
+      return 0;
+    } catch (Throwable t) {
+      return fail(t, call, path);
+    } finally {
+      if (il != null) {
+        il.unlock();
+      }
+      if (held != null) {
+        unlockPaths(held);
+      }
+      namespace.readLock().unlock();
+    }
+  }
+
+  /** An entry and its parent directory: the path locks of a create or a remove. */
+  private static byte[][] entry(byte[] rel) {
+    return new byte[][] {parentOf(rel), rel};
+  }
+
+  /**
+   * Runs {@code body} under the namespace read lock, the path lock of {@code rel} and the lock of
+   * its inode.
+   */
   private int inodeOp(String call, String path, byte[] rel, Body body) {
     namespace.readLock().lock();
+    Lock pl = pathLocks[pathStripe(rel)];
+    pl.lock();
     try {
       Stat s = stat(rel);
       Lock l = inodeLock(s.ino());
@@ -253,6 +346,7 @@ public class CaptureFs extends PassthroughFs {
     } catch (Throwable t) {
       return fail(t, call, path);
     } finally {
+      pl.unlock();
       namespace.readLock().unlock();
     }
   }
@@ -266,11 +360,23 @@ public class CaptureFs extends PassthroughFs {
 
   @Override
   public int open(String path, FuseFileInfo fi) {
-    int r = super.open(path, fi);
-    if (r == 0) {
-      track(fd(fi), Names.rel(path));
+    byte[] rel = Names.rel(path);
+    // Under the name's path lock: a name not yet committed cannot be opened, and an unlink or
+    // rename cannot slip between opening the store file and tracking the handle's name (it
+    // would miss the handle, and writes through it would be recorded under a stale name).
+    namespace.readLock().lock();
+    Lock pl = pathLocks[pathStripe(rel)];
+    pl.lock();
+    try {
+      int r = super.open(path, fi);
+      if (r == 0) {
+        track(fd(fi), rel);
+      }
+      return r;
+    } finally {
+      pl.unlock();
+      namespace.readLock().unlock();
     }
-    return r;
   }
 
   private void track(int fd, byte[] rel) {
@@ -332,7 +438,8 @@ public class CaptureFs extends PassthroughFs {
    * An open file lost the name its handle records (unlink, or a rename over it). When other hard
    * links remain, later writes through the handle change what those names show, so the handle takes
    * one of them; only a file with no name left is written uncaptured (nothing to record it under).
-   * Runs under the namespace write lock, so the store cannot change while it searches.
+   * Runs under rename's namespace write lock, or under unlink's locks of the removed name and of
+   * the file's inode: either way no name of this file can appear or go while it searches.
    */
   private void lostName(int fd, Handle h, byte[] removed) {
     h.path = null;
@@ -390,12 +497,29 @@ public class CaptureFs extends PassthroughFs {
     }
   }
 
-  /** Runs {@code body} for a call on an open fh, under the read lock and the inode's lock. */
+  /**
+   * Runs {@code body} for a call on an open fh, under the read lock, the path lock of the name the
+   * handle records (when it has one) and the inode's lock.
+   */
   private int handleOp(String call, FuseFileInfo fi, HandleBody body) {
     int fd = fd(fi);
     Handle h = handles.get(fd);
     namespace.readLock().lock();
+    Lock pl = null;
     try {
+      while (h != null) {
+        byte[] p = h.path;
+        if (p == null) {
+          break;
+        }
+        Lock l = pathLocks[pathStripe(p)];
+        l.lock();
+        if (h.path == p) {
+          pl = l; // only an unlink holding this lock, or a rename, changes it
+          break;
+        }
+        l.unlock(); // an unlink moved the handle to another name meanwhile
+      }
       long ino = h != null ? h.ino : fstat(fd).ino();
       Lock l = inodeLock(ino);
       l.lock();
@@ -407,6 +531,9 @@ public class CaptureFs extends PassthroughFs {
     } catch (Throwable t) {
       return fail(t, call, h == null || h.path == null ? "(unlinked)" : Posix.show(h.path));
     } finally {
+      if (pl != null) {
+        pl.unlock();
+      }
       namespace.readLock().unlock();
     }
   }
@@ -426,6 +553,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "create",
         path,
+        entry(rel),
+        null,
         () -> {
           boolean[] created = new boolean[1];
           int fd =
@@ -459,6 +588,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "mkdir",
         path,
+        entry(rel),
+        null,
         () ->
             captured(
                 IntentRecord.builder(OpKind.MKDIR, rel).mode((int) mode & 07777).build(),
@@ -486,6 +617,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "mknod",
         path,
+        entry(rel),
+        null,
         () ->
             captured(
                 IntentRecord.builder(regular ? OpKind.CREATE : OpKind.MKNOD, rel)
@@ -513,6 +646,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "symlink",
         linkpath,
+        entry(rel),
+        null,
         () ->
             captured(
                 IntentRecord.builder(OpKind.SYMLINK, rel).target(t).build(),
@@ -538,6 +673,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "link",
         newpath,
+        new byte[][] {from, parentOf(to), to},
+        from,
         () ->
             captured(
                 IntentRecord.link(from, to),
@@ -555,6 +692,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "unlink",
         path,
+        entry(rel),
+        rel,
         () -> {
           captured(
               IntentRecord.of(OpKind.UNLINK, rel),
@@ -573,6 +712,8 @@ public class CaptureFs extends PassthroughFs {
     return namespaceOp(
         "rmdir",
         path,
+        entry(rel),
+        rel,
         () ->
             captured(
                 IntentRecord.of(OpKind.RMDIR, rel),
@@ -587,7 +728,7 @@ public class CaptureFs extends PassthroughFs {
   public int rename(String oldpath, String newpath) {
     byte[] from = Names.rel(oldpath);
     byte[] to = Names.rel(newpath);
-    return namespaceOp(
+    return exclusiveOp(
         "rename",
         oldpath,
         () -> {
