@@ -74,18 +74,12 @@ class ConcurrencyTest {
         w.get(120, TimeUnit.SECONDS);
       }
       ex.shutdown();
-      f.journal.sync();
-      Path replay = Files.createDirectory(tmp.resolve("replay"));
-      Replayer.replay(Replayer.read(f.journalDir), replay);
+      Path replay = replayEqualsStore(f, "replay");
       assertThat(Files.readAllBytes(replay.resolve("shared")))
           .isEqualTo(Files.readAllBytes(f.store.resolve("shared")));
       assertThat(Files.readAllBytes(replay.resolve("moving-a")))
           .isEqualTo(Files.readAllBytes(f.store.resolve("moving-a")));
       assertThat(Files.size(f.store.resolve("moving-a"))).isGreaterThan(1000);
-      assertThat(
-              TreeSnapshot.diff(
-                  TreeSnapshot.of(f.store), TreeSnapshot.of(replay), true, Long.MAX_VALUE))
-          .isEmpty();
     }
   }
 
@@ -117,15 +111,9 @@ class ConcurrencyTest {
       }
       assertThat(Files.readString(b)).isEqualTo("AB23CD6789");
       assertThat(f.metrics.getUncapturedWrites()).isZero();
-      f.journal.sync();
-      Path replay = Files.createDirectory(tmp.resolve("replay-links"));
-      Replayer.replay(Replayer.read(f.journalDir), replay);
+      Path replay = replayEqualsStore(f, "replay-links");
       assertThat(Files.readString(replay.resolve("elsewhere/other-dir-link")))
           .isEqualTo("AB23CD6789");
-      assertThat(
-              TreeSnapshot.diff(
-                  TreeSnapshot.of(f.store), TreeSnapshot.of(replay), true, Long.MAX_VALUE))
-          .isEmpty();
     }
   }
 
@@ -217,15 +205,23 @@ class ConcurrencyTest {
         fu.get(300, TimeUnit.SECONDS);
       }
       ex.shutdown();
-      f.journal.sync();
-      Path replay = Files.createDirectory(tmp.resolve("replay-parallel"));
-      Replayer.replay(Replayer.read(f.journalDir), replay);
-      assertThat(
-              TreeSnapshot.diff(
-                  TreeSnapshot.of(f.store), TreeSnapshot.of(replay), true, Long.MAX_VALUE))
-          .isEmpty();
+      replayEqualsStore(f, "replay-parallel");
       assertThat(TreeSnapshot.of(f.store).entries.size()).isGreaterThan(creators * rounds);
     }
+  }
+
+  /**
+   * Replays the fixture's journal into a new directory, asserts it equals the store, returns it.
+   */
+  private Path replayEqualsStore(CaptureFixture f, String name) throws Exception {
+    f.journal.sync();
+    Path replay = Files.createDirectory(tmp.resolve(name));
+    Replayer.replay(Replayer.read(f.journalDir), replay);
+    assertThat(
+            TreeSnapshot.diff(
+                TreeSnapshot.of(f.store), TreeSnapshot.of(replay), true, Long.MAX_VALUE))
+        .isEmpty();
+    return replay;
   }
 
   private static void appendTo(Path file, long k) throws java.io.IOException {
