@@ -20,10 +20,12 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -275,9 +277,12 @@ public final class KafkaShipper implements AutoCloseable {
   }
 
   /**
-   * Waits until the new topic is visible and every partition has a leader. Producing to a partition
-   * whose leader is still being elected can fail an idempotent producer with
-   * OutOfOrderSequenceException and stall it until its delivery timeout.
+   * Waits until the new topic is visible, every partition has a leader and every leader serves the
+   * partition. An idempotent producer whose first batch to a new partition is refused
+   * (NOT_LEADER_OR_FOLLOWER: the metadata names the leader before the broker has loaded the log)
+   * while its next batches are accepted retries that first batch forever with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER, stalling the partition until the delivery timeout (seen in
+   * ShipperTest). A list-offsets request goes to each leader and succeeds only once it serves.
    */
   private TopicDescription awaitLeaders(Admin admin) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -285,6 +290,13 @@ public final class KafkaShipper implements AutoCloseable {
       TopicDescription d = describe(admin);
       if (d != null
           && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+        Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+        d.partitions()
+            .forEach(
+                p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        // The admin client retries NOT_LEADER_OR_FOLLOWER itself until the leaders answer.
+        admin.listOffsets(latest).all().get(left, TimeUnit.MILLISECONDS);
         return d;
       }
       if (System.nanoTime() > deadline) {
