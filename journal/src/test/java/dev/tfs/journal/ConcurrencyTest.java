@@ -11,6 +11,7 @@ import dev.tfs.op.Ops;
 import dev.tfs.op.schema.OpRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -65,14 +66,8 @@ class ConcurrencyTest {
       List<JournalEntry> got = new ArrayList<>();
       int expected = threads * perThread * 4 / 5;
       try (JournalReader r = JournalReader.open(dir)) {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (got.size() < expected && System.nanoTime() < deadline) {
-          JournalEntry e = r.poll();
-          if (e == null) {
-            Thread.sleep(1); // idle poll interval
-          } else {
-            got.add(e);
-          }
+        while (got.size() < expected) {
+          got.add(TestSupport.next(r, Duration.ofSeconds(30)));
         }
       }
       for (Thread th : ts) {

@@ -56,12 +56,14 @@ class QuotaTest {
       try (JournalReader r = JournalReader.open(dir)) {
         r.seek(1);
         while (shipped.size() < n) {
-          JournalEntry e = r.poll();
-          if (e == null) {
-            assertThat(writer.isCompletedExceptionally()).isFalse();
-            Thread.sleep(1); // poll interval of an idle shipper
-            continue;
-          }
+          JournalEntry[] next = new JournalEntry[1];
+          await(
+              "the next entry",
+              () -> {
+                assertThat(writer.isCompletedExceptionally()).isFalse();
+                return (next[0] = r.poll()) != null;
+              });
+          JournalEntry e = next[0];
           shipped.add(e.seq());
           if (e.seq() % 7 == 0 || shipped.size() == n) {
             w.acknowledge(e.seq());
@@ -90,17 +92,19 @@ class QuotaTest {
       await("the appender is blocked", () -> w.stats().blockedWriters() == 1);
       // A reader with no access to the writer object, as the source connector in a Connect worker.
       try (JournalReader r = JournalReader.open(dir)) {
-        while (!writer.isDone()) {
-          JournalEntry last = null;
-          for (JournalEntry e = r.poll(); e != null; e = r.poll()) {
-            last = e;
-          }
-          if (last != null) {
-            r.acknowledge(last.seq());
-          } else {
-            Thread.sleep(1);
-          }
-        }
+        // Ship and acknowledge whatever has arrived until the blocked writer gets through.
+        await(
+            "the blocked writer finishes",
+            () -> {
+              JournalEntry last = null;
+              for (JournalEntry e = r.poll(); e != null; e = r.poll()) {
+                last = e;
+              }
+              if (last != null) {
+                r.acknowledge(last.seq());
+              }
+              return writer.isDone();
+            });
         writer.get(10, TimeUnit.SECONDS);
         assertThat(r.ackedSeq()).isLessThanOrEqualTo(100);
       }

@@ -58,7 +58,12 @@ final class TestSupport {
 
   /** Waits for a condition, failing after 10 s: never a fixed sleep. */
   static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    await(what, Duration.ofSeconds(10), condition);
+  }
+
+  /** Waits for a condition, failing after {@code timeout}. */
+  static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting until " + what);
@@ -70,6 +75,16 @@ final class TestSupport {
         throw new AssertionError("interrupted waiting until " + what);
       }
     }
+  }
+
+  /**
+   * The reader's next entry, waited for as a shipper does (a journal has no wake-up: readers poll
+   * it), failing after {@code timeout}.
+   */
+  static JournalEntry next(JournalReader r, Duration timeout) {
+    JournalEntry[] next = new JournalEntry[1];
+    await("the journal's next entry", timeout, () -> (next[0] = r.poll()) != null);
+    return next[0];
   }
 
   /** Every op currently in the journal, from the oldest retained one. */
