@@ -182,7 +182,7 @@ public final class BenchMain implements Callable<Integer> {
           Profiler.start(env, env.stack.connectPid(), g + "-connect");
         }
         try {
-          runGroup(env, g, reps);
+          runGroup(env, g);
         } catch (BenchException e) {
           failures.add(g + ": " + e.getMessage());
           env.say("group %s FAILED: %s", g, e.getMessage());
@@ -263,7 +263,7 @@ public final class BenchMain implements Callable<Integer> {
     return out;
   }
 
-  private void runGroup(Env env, String g, Integer reps) throws Exception {
+  private void runGroup(Env env, String g) throws Exception {
     Env.Sizes z = env.sizes;
     switch (g) {
       case "capture" ->
@@ -271,15 +271,13 @@ public final class BenchMain implements Callable<Integer> {
                   env,
                   "capture",
                   subjects(CaptureBench.defaultSubjects(env.stack != null)),
-                  reps != null ? reps : z.reps())
+                  env.reps(z.reps()))
               .run();
       case "tuning" ->
-          new CaptureBench(
-                  env, "tuning", subjects(TuningSubjects.list()), reps != null ? reps : z.reps())
+          new CaptureBench(env, "tuning", subjects(TuningSubjects.list()), env.reps(z.reps()))
               .run();
       case "ship" ->
-          new ShipBench(env, subjects(ShipBench.defaultSubjects()), reps != null ? reps : z.reps())
-              .run();
+          new ShipBench(env, subjects(ShipBench.defaultSubjects()), env.reps(z.reps())).run();
       case "lag" -> new LagBench(env).run();
       case "propagation" -> new MirrorBench(env).propagation();
       case "bootstrap" -> new MirrorBench(env).bootstrap();

@@ -183,7 +183,7 @@ final class CaptureBench {
 
   /** Untimed: write back dirty pages, and let a shipping capture drain. */
   private void between(Subject.Mounted m, int rep) {
-    Procs.run(List.of("sync"), Duration.ofMinutes(5));
+    Procs.sync();
     if (m.subject().ship) {
       double w = m.drainShipper(Duration.ofMinutes(10));
       env.results.add(group, "ship-drain", m.subject().name, "seconds", "s", false, rep, w);

@@ -88,7 +88,7 @@ final class Data {
       deleteTree(p);
     }
     trash.clear();
-    Procs.run(java.util.List.of("sync"), java.time.Duration.ofMinutes(10));
+    Procs.sync();
     Procs.sleep(6000);
   }
 

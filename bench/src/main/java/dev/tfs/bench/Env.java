@@ -27,6 +27,11 @@ final class Env {
   /** --reps: overrides every group's repetition count, or null. */
   Integer reps;
 
+  /** Repetitions of a group: --reps when given, else the group's own count. */
+  int reps(int groupDefault) {
+    return reps != null ? reps : groupDefault;
+  }
+
   /** --baseline-jar: another tfs-capture build to compare with, or null. */
   Path baselineJar;
 

@@ -45,8 +45,12 @@ final class LagBench {
   private final Map<String, Lsyncd> lsyncds = new LinkedHashMap<>();
   private final Map<String, TfsPath> tfs = new LinkedHashMap<>();
 
-  /** A tfs subject: where the writer writes, where the mirror shows it, its topic. */
-  private record TfsPath(Path mount, Path mirror, String topic, String connector) {}
+  /** A tfs subject: where the writer writes, where the mirror shows it, its volume. */
+  private record TfsPath(Path mount, Path mirror, String volume, String connector) {
+    String topic() {
+      return "tfs." + volume + ".ops";
+    }
+  }
 
   /** Latencies (ms) of the last repetition per subject and rate, for the CDF plot. */
   static final Map<String, double[]> LAST = new LinkedHashMap<>();
@@ -103,11 +107,7 @@ final class LagBench {
     try {
       tfs.put(
           "tfs",
-          new TfsPath(
-              st.mount(),
-              base.resolve("mirror-tfs"),
-              "tfs." + BenchStack.LAG_VOLUME + ".ops",
-              "bench-lag"));
+          new TfsPath(st.mount(), base.resolve("mirror-tfs"), BenchStack.LAG_VOLUME, "bench-lag"));
       if (env.baselineJar != null) {
         // The same pipeline with the baseline build's tfs-capture, on its own volume and mirror.
         String vol = BenchStack.LAG_VOLUME + "-before";
@@ -123,21 +123,16 @@ final class LagBench {
                     vol);
         tfs.put(
             "tfs@before",
-            new TfsPath(
-                before.dir,
-                base.resolve("mirror-before"),
-                "tfs." + vol + ".ops",
-                "bench-lag-before"));
+            new TfsPath(before.dir, base.resolve("mirror-before"), vol, "bench-lag-before"));
         subjects.add(1, "tfs@before");
       }
       for (TfsPath t : tfs.values()) {
-        String vol = t.topic().substring(4, t.topic().length() - 4);
-        st.deployMirror(t.connector(), vol, t.mirror(), Map.of());
+        st.deployMirror(t.connector(), t.volume(), t.mirror(), Map.of());
         st.awaitRunning(t.connector(), Duration.ofMinutes(2));
       }
       lsyncds.put("lsyncd-delay0", Lsyncd.start(env, base.resolve("lsyncd-delay0"), 0));
       lsyncds.put("lsyncd-default", Lsyncd.start(env, base.resolve("lsyncd-default"), -1));
-      int reps = env.reps != null ? env.reps : env.sizes.lagReps();
+      int reps = env.reps(env.sizes.lagReps());
       for (int rep = 1; rep <= reps; rep++) {
         for (int rate : rates) {
           for (String s : subjects) {
@@ -264,12 +259,7 @@ final class LagBench {
       if (got > 0) {
         double[] k = Arrays.copyOf(toKafka, got);
         Arrays.sort(k);
-        String w0 = rate + " ops/s";
-        String sub = subject + ": to Kafka";
-        env.results.add(GROUP, w0, sub, "p50", "ms", false, rep, Results.percentile(k, 50));
-        env.results.add(GROUP, w0, sub, "p95", "ms", false, rep, Results.percentile(k, 95));
-        env.results.add(GROUP, w0, sub, "p99", "ms", false, rep, Results.percentile(k, 99));
-        env.results.add(GROUP, w0, sub, "max", "ms", false, rep, k[got - 1]);
+        recordLatencies(rate + " ops/s", subject + ": to Kafka", rep, k);
         env.say(
             "  (written -> in Kafka: p50 %.1f ms, p99 %.1f ms)",
             Results.percentile(k, 50), Results.percentile(k, 99));
@@ -279,10 +269,7 @@ final class LagBench {
     Arrays.sort(sorted);
     String w = rate + " ops/s";
     double achieved = n / writeSecs;
-    env.results.add(GROUP, w, subject, "p50", "ms", false, rep, Results.percentile(sorted, 50));
-    env.results.add(GROUP, w, subject, "p95", "ms", false, rep, Results.percentile(sorted, 95));
-    env.results.add(GROUP, w, subject, "p99", "ms", false, rep, Results.percentile(sorted, 99));
-    env.results.add(GROUP, w, subject, "max", "ms", false, rep, sorted[n - 1]);
+    recordLatencies(w, subject, rep, sorted);
     env.results.add(GROUP, w, subject, "achieved", "ops/s", true, rep, achieved);
     synchronized (LAST) {
       LAST.put(subject + " @ " + w, sorted);
@@ -296,6 +283,15 @@ final class LagBench {
         Results.percentile(sorted, 95),
         Results.percentile(sorted, 99),
         sorted[n - 1]);
+  }
+
+  /** p50, p95, p99 and max of {@code sorted} latencies (ms) as results. */
+  private void recordLatencies(String workload, String subject, int rep, double[] sorted) {
+    for (int p : new int[] {50, 95, 99}) {
+      env.results.add(
+          GROUP, workload, subject, "p" + p, "ms", false, rep, Results.percentile(sorted, p));
+    }
+    env.results.add(GROUP, workload, subject, "max", "ms", false, rep, sorted[sorted.length - 1]);
   }
 
   private static long size(Path p) {

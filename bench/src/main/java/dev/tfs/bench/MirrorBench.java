@@ -59,7 +59,7 @@ final class MirrorBench {
     Trees.Spec spec = Trees.uniform(n, 1024, 100, 1024);
     env.say("%s: writing a %,d-file tree", g, n);
     Trees.write(spec, store, 1000);
-    Procs.run(List.of("sync"), Duration.ofMinutes(5));
+    Procs.sync();
     long r0 = System.nanoTime();
     Procs.run(List.of("rsync", "-a", store + "/", rsyncDst + "/"), LONG);
     env.results.add(
@@ -80,7 +80,7 @@ final class MirrorBench {
       env.say(
           "%s: tfs bootstrap of %,d files: snapshot recorded in %.1f s, mirror complete in %.1f s",
           g, n, secs(t0, tMounted), secs(t0, tDone));
-      for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.propReps()); rep++) {
+      for (int rep = 1; rep <= env.reps(env.sizes.propReps()); rep++) {
         SplittableRandom r = new SplittableRandom(rep);
         int[] idx = new int[10];
         byte[][] content = new byte[10][];
@@ -88,7 +88,7 @@ final class MirrorBench {
           idx[k] = r.nextInt(n);
           content[k] = Data.bytes(1024, 5_000_000L + rep * 100L + k);
         }
-        Procs.run(List.of("sync"), Duration.ofMinutes(5));
+        Procs.sync();
         // tfs
         long a = System.nanoTime();
         for (int k = 0; k < 10; k++) {
@@ -103,7 +103,7 @@ final class MirrorBench {
         long b = awaitContent(spec, mirror, idx, content, connector);
         env.results.add(g, "10 changed files", "tfs", "seconds", "s", false, rep, secs(a, b));
         // rsync of the whole tree (sees the same 10 changes in the store)
-        Procs.run(List.of("sync"), Duration.ofMinutes(5));
+        Procs.sync();
         long c = System.nanoTime();
         Procs.run(List.of("rsync", "-a", store + "/", rsyncDst + "/"), LONG);
         long d = System.nanoTime();
@@ -164,11 +164,11 @@ final class MirrorBench {
     Trees.Spec spec = Trees.mixed(env.sizes.bootFiles(), env.sizes.bootBytes(), 100, 7);
     env.say("%s: writing a %s / %,d-file tree", g, Sections.size(spec.bytes()), spec.files());
     Trees.write(spec, src, 2000);
-    Procs.run(List.of("sync"), Duration.ofMinutes(5));
+    Procs.sync();
     try {
-      for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.bootReps()); rep++) {
+      for (int rep = 1; rep <= env.reps(env.sizes.bootReps()); rep++) {
         Path dst = base.resolve("rsync-" + rep);
-        Procs.run(List.of("sync"), Duration.ofMinutes(5));
+        Procs.sync();
         long a = System.nanoTime();
         Procs.run(List.of("rsync", "-a", src + "/", dst + "/"), LONG);
         long b = System.nanoTime();
@@ -202,7 +202,7 @@ final class MirrorBench {
     }
     Subject.Mounted m = null;
     try {
-      Procs.run(List.of("sync"), Duration.ofMinutes(5));
+      Procs.sync();
       long t0 = System.nanoTime();
       env.stack.deployMirror(connector, volume, mirror, Map.of());
       m = s.mount(env, src, mnt, journal, volume);
@@ -249,12 +249,12 @@ final class MirrorBench {
     try {
       prefill(g, "large", large, base);
       prefill(g, "small", small, base);
-      for (int rep = 1; rep <= (env.reps != null ? env.reps : env.sizes.applyReps()); rep++) {
+      for (int rep = 1; rep <= env.reps(env.sizes.applyReps()); rep++) {
         for (String kind : List.of("large", "small")) {
           Trees.Spec spec = kind.equals("large") ? large : small;
           // raw: the same tree straight into a plain directory
           Path raw = base.resolve("raw-" + kind + "-" + rep);
-          Procs.run(List.of("sync"), Duration.ofMinutes(5));
+          Procs.sync();
           long a = System.nanoTime();
           Trees.write(spec, raw, 3000);
           Trees.marker(raw, ".bench-done");
@@ -262,7 +262,7 @@ final class MirrorBench {
           long b = System.nanoTime();
           recordApply(g, kind, "raw", spec, rep, secs(a, b));
           trash.add(raw);
-          Procs.run(List.of("sync"), Duration.ofMinutes(5));
+          Procs.sync();
           // tfs: a new mirror of the pre-filled topic
           String volume = "bench-apply-" + kind;
           String connector = "bench-apply-" + kind + "-" + rep;

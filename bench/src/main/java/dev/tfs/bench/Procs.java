@@ -101,6 +101,11 @@ final class Procs {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  /** {@code sync}: flushes every file system, so a timed step starts with no dirty pages. */
+  static void sync() {
+    run(List.of("sync"), Duration.ofMinutes(10));
+  }
+
   /** Runs a command to completion; returns its output; fails on a non-zero exit. */
   static String run(List<String> cmd, Duration timeout) {
     try {

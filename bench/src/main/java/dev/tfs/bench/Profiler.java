@@ -18,10 +18,6 @@ final class Profiler {
 
   private Profiler() {}
 
-  static boolean enabled(Env env) {
-    return env.profile;
-  }
-
   /** Starts a recording named {@code name} in JVM {@code pid}. */
   static void start(Env env, long pid, String name) {
     if (!env.profile) {

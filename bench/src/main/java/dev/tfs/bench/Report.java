@@ -80,6 +80,11 @@ final class Report {
     Files.writeString(env.out.resolve("report.md"), head.toString() + body);
   }
 
+  /** Appends one Markdown table row of {@code cells}. */
+  static void tableRow(StringBuilder sb, String... cells) {
+    sb.append("| ").append(String.join(" | ", cells)).append(" |\n");
+  }
+
   static void row(StringBuilder sb, String k, String v) {
     sb.append("| ").append(k).append(" | ").append(v.replace("|", "\\|")).append(" |\n");
   }

@@ -151,15 +151,12 @@ final class Sections {
       md.append("| subject | peak RSS MiB | peak heap used MiB | peak heap after GC MiB |\n");
       md.append("| --- | ---: | ---: | ---: |\n");
       for (String s : mem) {
-        md.append("| ")
-            .append(s)
-            .append(" | ")
-            .append(Report.cell(r.stat(group, "memory", s, "peak-rss")))
-            .append(" | ")
-            .append(Report.cell(r.stat(group, "memory", s, "peak-heap")))
-            .append(" | ")
-            .append(Report.cell(r.stat(group, "memory", s, "heap-after-gc")))
-            .append(" |\n");
+        Report.tableRow(
+            md,
+            s,
+            Report.cell(r.stat(group, "memory", s, "peak-rss")),
+            Report.cell(r.stat(group, "memory", s, "peak-heap")),
+            Report.cell(r.stat(group, "memory", s, "heap-after-gc")));
       }
       md.append('\n');
     }
@@ -212,17 +209,13 @@ final class Sections {
     md.append("| subject | large MiB/s | large drain s | small files/s | small drain s |\n");
     md.append("| --- | ---: | ---: | ---: | ---: |\n");
     for (String s : subjects) {
-      md.append("| ")
-          .append(s)
-          .append(" | ")
-          .append(Report.cell(r.stat(g, "large", s, "throughput")))
-          .append(" | ")
-          .append(Report.cell(r.stat(g, "large", s, "drain")))
-          .append(" | ")
-          .append(Report.cell(r.stat(g, "small", s, "rate")))
-          .append(" | ")
-          .append(Report.cell(r.stat(g, "small", s, "drain")))
-          .append(" |\n");
+      Report.tableRow(
+          md,
+          s,
+          Report.cell(r.stat(g, "large", s, "throughput")),
+          Report.cell(r.stat(g, "large", s, "drain")),
+          Report.cell(r.stat(g, "small", s, "rate")),
+          Report.cell(r.stat(g, "small", s, "drain")));
     }
     md.append('\n');
   }
@@ -259,7 +252,7 @@ final class Sections {
                 LagBench.FILES,
                 LagBench.OP_BYTES,
                 rep.env().sizes.lagSeconds(),
-                rep.env().reps != null ? rep.env().reps : rep.env().sizes.lagReps()));
+                rep.env().reps(rep.env().sizes.lagReps())));
     md.append("| rate | subject | achieved ops/s | p50 | p95 | p99 | max | p50 vs tfs |\n");
     md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     List<String> rates = new ArrayList<>(r.workloads(g));
@@ -370,15 +363,7 @@ final class Sections {
     for (String w : List.of("10 changed files", "initial copy")) {
       Results.Stat t = r.stat(g, w, "tfs", "seconds");
       Results.Stat x = r.stat(g, w, "rsync", "seconds");
-      md.append("| ")
-          .append(w)
-          .append(" | ")
-          .append(Report.cell(t))
-          .append(" | ")
-          .append(Report.cell(x))
-          .append(" | ")
-          .append(Report.ratio(x.median() / t.median()))
-          .append(" |\n");
+      Report.tableRow(md, w, Report.cell(t), Report.cell(x), Report.ratio(x.median() / t.median()));
     }
     Results.Stat snap = r.stat(g, "initial copy", "tfs", "snapshot-recorded");
     if (snap.present()) {
@@ -440,17 +425,14 @@ final class Sections {
     Results.Stat x = r.stat(g, "tree", "rsync", "seconds");
     Results.Stat snap = r.stat(g, "tree", "tfs", "snapshot-recorded");
     md.append("| subject | seconds | × rsync |\n| --- | ---: | ---: |\n");
-    md.append("| rsync -a | ").append(Report.cell(x)).append(" | 1.00× |\n");
-    md.append("| tfs (total) | ")
-        .append(Report.cell(t))
-        .append(" | ")
-        .append(Report.ratio(t.median() / x.median()))
-        .append(" |\n");
-    md.append("| tfs: snapshot in the journal (mount ready) | ")
-        .append(Report.cell(snap))
-        .append(" | ")
-        .append(Report.ratio(snap.median() / x.median()))
-        .append(" |\n\n");
+    Report.tableRow(md, "rsync -a", Report.cell(x), "1.00×");
+    Report.tableRow(md, "tfs (total)", Report.cell(t), Report.ratio(t.median() / x.median()));
+    Report.tableRow(
+        md,
+        "tfs: snapshot in the journal (mount ready)",
+        Report.cell(snap),
+        Report.ratio(snap.median() / x.median()));
+    md.append('\n');
     double ratio = t.median() / x.median();
     rep.target(
         "bootstrap "
@@ -496,21 +478,15 @@ final class Sections {
       Results.Stat raw = r.stat(g, kind, "raw", m);
       Results.Stat tfs = r.stat(g, kind, "tfs", m);
       double ratio = tfs.median() / raw.median();
-      md.append("| ")
-          .append(kind)
-          .append(" | ")
-          .append(raw.unit())
-          .append(" | ")
-          .append(Report.cell(raw))
-          .append(" | ")
-          .append(Report.cell(tfs))
-          .append(" | ")
-          .append(Report.ratio(ratio))
-          .append(" | ≥ ")
-          .append(goals[i])
-          .append("× | ")
-          .append(Report.cell(r.stat(g, kind, "tfs", "startup")))
-          .append(" |\n");
+      Report.tableRow(
+          md,
+          kind,
+          raw.unit(),
+          Report.cell(raw),
+          Report.cell(tfs),
+          Report.ratio(ratio),
+          "≥ " + goals[i] + "×",
+          Report.cell(r.stat(g, kind, "tfs", "startup")));
       rep.target(
           "apply rate, "
               + (kind.equals("large") ? "large files (bandwidth)" : "small files (files/s)")
@@ -584,13 +560,7 @@ final class Sections {
           {"sink", "connect-worker", "peak-rss", "peak RSS while applying"}
         }) {
       Results.Stat st = r.stat(g, k[0], k[1], k[2]);
-      md.append("| ")
-          .append(k[1])
-          .append(" | ")
-          .append(k[3])
-          .append(" | ")
-          .append(Report.cell(st))
-          .append(" |\n");
+      Report.tableRow(md, k[1], k[3], Report.cell(st));
     }
     double peakLive = rep.median(g, "sink", "connect-worker", "peak-live-heap");
     double baseLive = rep.median(g, "sink", "connect-worker", "baseline-live-heap");

@@ -13,9 +13,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Watches the lag volume's topic from its end and notes when each file of a lag run has its last op
- * (the write after the create) in Kafka, as seen by a consumer: the first half of tfs's lag. Record
- * keys are the op paths ({@code <run>/dNNN/fNNNNNN}).
+ * Watches a lag volume's topic from its end and notes when each append of a lag run (one write op)
+ * is in Kafka, as seen by a consumer: the first part of tfs's lag. Record keys are the op paths
+ * ({@code <run>/fNNN}).
  */
 final class TopicTap implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;

@@ -709,11 +709,13 @@ public class CaptureFs extends PassthroughFs {
   @Override
   public int rmdir(String path) {
     byte[] rel = Names.rel(path);
+    // No inode lock: a directory has no open handles here and no other names, and every call on
+    // it holds its path lock, which this holds too.
     return namespaceOp(
         "rmdir",
         path,
         entry(rel),
-        rel,
+        null,
         () ->
             captured(
                 IntentRecord.of(OpKind.RMDIR, rel),

@@ -286,25 +286,23 @@ public final class KafkaShipper implements AutoCloseable {
    */
   private TopicDescription awaitLeaders(Admin admin) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      TopicDescription d = describe(admin);
-      if (d != null
-          && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
-        Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-        d.partitions()
-            .forEach(
-                p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
-        long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-        // The admin client retries NOT_LEADER_OR_FOLLOWER itself until the leaders answer.
-        admin.listOffsets(latest).all().get(left, TimeUnit.MILLISECONDS);
-        return d;
-      }
+    TopicDescription d = describe(admin);
+    while (d == null) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "topic " + topic + " has partitions without a leader 30 s after creating it");
+        throw new IllegalStateException("topic " + topic + " not visible 30 s after creating it");
       }
       TimeUnit.MILLISECONDS.sleep(100);
+      d = describe(admin);
     }
+    Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+    for (var p : d.partitions()) {
+      latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+    }
+    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    // The admin client retries LEADER_NOT_AVAILABLE and NOT_LEADER_OR_FOLLOWER itself until every
+    // leader answers.
+    admin.listOffsets(latest).all().get(left, TimeUnit.MILLISECONDS);
+    return d;
   }
 
   private TopicDescription describe(Admin admin) throws Exception {
