@@ -29,22 +29,40 @@ public final class TreeVerifier {
 
   /** What to compare. */
   public record Options(
-      boolean times, boolean owners, boolean rootAttributes, List<String> ignoredXattrPrefixes) {
+      boolean times,
+      boolean owners,
+      boolean rootAttributes,
+      List<String> ignoredXattrPrefixes,
+      Set<String> excluded) {
+    public Options {
+      ignoredXattrPrefixes = List.copyOf(ignoredXattrPrefixes);
+      excluded = Set.copyOf(excluded);
+    }
+
     /** Everything, as G4 requires; {@code security.} xattrs (set by LSMs per host) ignored. */
     public static Options all() {
-      return new Options(true, true, true, List.of("security."));
+      return new Options(true, true, true, List.of("security."), Set.of());
     }
 
     public Options withTimes(boolean on) {
-      return new Options(on, owners, rootAttributes, ignoredXattrPrefixes);
+      return new Options(on, owners, rootAttributes, ignoredXattrPrefixes, excluded);
     }
 
     public Options withOwners(boolean on) {
-      return new Options(times, on, rootAttributes, ignoredXattrPrefixes);
+      return new Options(times, on, rootAttributes, ignoredXattrPrefixes, excluded);
     }
 
     public Options withRootAttributes(boolean on) {
-      return new Options(times, owners, on, ignoredXattrPrefixes);
+      return new Options(times, owners, on, ignoredXattrPrefixes, excluded);
+    }
+
+    /**
+     * Leaves out these entries (relative paths in their printable form, e.g. {@code repo/.git}) and
+     * everything below them, on both sides.
+     */
+    public Options withExcluded(String... relativePaths) {
+      return new Options(
+          times, owners, rootAttributes, ignoredXattrPrefixes, Set.of(relativePaths));
     }
   }
 
@@ -127,6 +145,10 @@ public final class TreeVerifier {
   private void compareDirectory(int da, int db, byte[] rel) throws PosixException {
     TreeMap<byte[], DirEntry> ea = index(Posix.list(da));
     TreeMap<byte[], DirEntry> eb = index(Posix.list(db));
+    if (!options.excluded().isEmpty()) {
+      ea.keySet().removeIf(name -> options.excluded().contains(Posix.show(child(rel, name))));
+      eb.keySet().removeIf(name -> options.excluded().contains(Posix.show(child(rel, name))));
+    }
     for (byte[] name : ea.keySet()) {
       if (!eb.containsKey(name)) {
         differ(Posix.show(child(rel, name)), "only in source");

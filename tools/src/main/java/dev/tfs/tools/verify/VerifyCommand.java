@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,7 +76,7 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     TreeVerifier.Options options =
         new TreeVerifier.Options(
-            !ignoreTimes, !ignoreOwner, !ignoreRoot, List.copyOf(ignoredXattrs));
+            !ignoreTimes, !ignoreOwner, !ignoreRoot, List.copyOf(ignoredXattrs), Set.of());
     TreeVerifier.Result r = new TreeVerifier(options, maxDifferences).run(source, mirror);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
