@@ -416,6 +416,24 @@ public final class JournalWriter implements AutoCloseable {
     return first;
   }
 
+  /**
+   * {@link #commit(long, List)} of drafts: the journal fills in volume, epoch, seq, partition and
+   * partitionPrevSeq.
+   */
+  public long commitDrafts(long intentId, List<OpDraft> drafts) {
+    List<OpRecord.Builder> ops = new ArrayList<>(drafts.size());
+    for (OpDraft d : drafts) {
+      ops.add(
+          OpRecord.newBuilder()
+              .setPath(ByteBuffer.wrap(d.path()))
+              .setTime(d.timeNanos())
+              .setOp(d.body())
+              .setMtime(d.mtime())
+              .setParentMtime(d.parentMtime()));
+    }
+    return commit(intentId, ops);
+  }
+
   /** {@link #commit(long, List)} of a single op. */
   public long commit(long intentId, OpRecord.Builder op) {
     return commit(intentId, List.of(op));
