@@ -4,12 +4,12 @@ import static dev.tfs.capture.CaptureFs.now;
 import static dev.tfs.capture.CaptureFs.op;
 
 import dev.tfs.journal.JournalWriter;
+import dev.tfs.journal.OpDraft;
 import dev.tfs.op.OpKind;
 import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Link;
 import dev.tfs.op.schema.Mkdir;
 import dev.tfs.op.schema.Mknod;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.SetAttr;
 import dev.tfs.op.schema.SetXattr;
 import dev.tfs.op.schema.SnapshotBegin;
@@ -284,7 +284,7 @@ public final class Bootstrap {
     commit(List.of(op(p, a.build(), s.mtimeNs(), null)));
   }
 
-  private void commit(List<OpRecord.Builder> ops) {
+  private void commit(List<OpDraft> ops) {
     journal.commit(0, ops);
   }
 

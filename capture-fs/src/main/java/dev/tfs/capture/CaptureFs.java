@@ -4,13 +4,13 @@ import dev.tfs.capture.fs.Names;
 import dev.tfs.capture.fs.PassthroughFs;
 import dev.tfs.journal.IntentRecord;
 import dev.tfs.journal.JournalWriter;
+import dev.tfs.journal.OpDraft;
 import dev.tfs.op.OpKind;
 import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Fallocate;
 import dev.tfs.op.schema.Link;
 import dev.tfs.op.schema.Mkdir;
 import dev.tfs.op.schema.Mknod;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.RemoveXattr;
 import dev.tfs.op.schema.Rename;
 import dev.tfs.op.schema.Rmdir;
@@ -137,7 +137,7 @@ public class CaptureFs extends PassthroughFs {
   /** The ops an applied action became (stat after the op; may fail). */
   @FunctionalInterface
   private interface Record<T> {
-    List<OpRecord.Builder> ops(T result) throws PosixException;
+    List<OpDraft> ops(T result) throws PosixException;
   }
 
   private void checkUsable() {
@@ -172,7 +172,7 @@ public class CaptureFs extends PassthroughFs {
       throw e;
     }
     try {
-      List<OpRecord.Builder> ops = record.ops(result);
+      List<OpDraft> ops = record.ops(result);
       if (ops.isEmpty()) {
         journal.abort(id);
       } else {
@@ -198,11 +198,11 @@ public class CaptureFs extends PassthroughFs {
     }
   }
 
-  private static long dataBytes(List<OpRecord.Builder> ops) {
+  private static long dataBytes(List<OpDraft> ops) {
     long n = 0;
-    for (OpRecord.Builder b : ops) {
-      if (b.getOp() instanceof dev.tfs.op.schema.Write) {
-        n += ((dev.tfs.op.schema.Write) b.getOp()).getData().remaining();
+    for (OpDraft d : ops) {
+      if (d.body() instanceof dev.tfs.op.schema.Write w) {
+        n += w.getData().remaining();
       }
     }
     return n;
@@ -213,19 +213,9 @@ public class CaptureFs extends PassthroughFs {
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
   }
 
-  /** An op builder with path, time, body and times set; the journal fills in the rest. */
-  static OpRecord.Builder op(byte[] path, Object body, Long mtime, Long parentMtime) {
-    return OpRecord.newBuilder()
-        .setVolume("v")
-        .setEpoch(1)
-        .setSeq(1)
-        .setPartition(0)
-        .setPartitionPrevSeq(0)
-        .setTime(now())
-        .setPath(ByteBuffer.wrap(path))
-        .setOp(body)
-        .setMtime(mtime)
-        .setParentMtime(parentMtime);
+  /** An op as the capture knows it, taking effect now; the journal numbers it. */
+  static OpDraft op(byte[] path, Object body, Long mtime, Long parentMtime) {
+    return new OpDraft(path, now(), body, mtime, parentMtime);
   }
 
   private Long mtimeOf(byte[] rel) throws PosixException {

@@ -6,12 +6,12 @@ import static dev.tfs.capture.CaptureFs.op;
 import dev.tfs.journal.Intent;
 import dev.tfs.journal.IntentRecord;
 import dev.tfs.journal.JournalWriter;
+import dev.tfs.journal.OpDraft;
 import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Fallocate;
 import dev.tfs.op.schema.Link;
 import dev.tfs.op.schema.Mkdir;
 import dev.tfs.op.schema.Mknod;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.RemoveXattr;
 import dev.tfs.op.schema.Rename;
 import dev.tfs.op.schema.Rmdir;
@@ -67,7 +67,7 @@ public final class Recovery {
     int committed = 0;
     int aborted = 0;
     for (Intent in : journal.unresolvedIntents()) {
-      List<OpRecord.Builder> ops = opsFor(journal, root, in.record());
+      List<OpDraft> ops = opsFor(journal, root, in.record());
       if (ops.isEmpty()) {
         journal.abort(in.id());
         aborted++;
@@ -93,11 +93,11 @@ public final class Recovery {
     return s == null ? null : s.mtimeNs();
   }
 
-  static List<OpRecord.Builder> opsFor(JournalWriter journal, int root, IntentRecord r)
+  static List<OpDraft> opsFor(JournalWriter journal, int root, IntentRecord r)
       throws PosixException {
     byte[] p = r.path();
     Stat s = p.length == 0 ? Posix.stat(root, p, false) : st(root, p);
-    List<OpRecord.Builder> out = new ArrayList<>();
+    List<OpDraft> out = new ArrayList<>();
     switch (r.kind()) {
       case WRITE:
         {

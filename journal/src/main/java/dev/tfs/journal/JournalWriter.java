@@ -1,8 +1,6 @@
 package dev.tfs.journal;
 
-import dev.tfs.op.OpKind;
 import dev.tfs.op.WriteChunker;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Write;
 import dev.tfs.path.OpPaths;
 import java.io.IOException;
@@ -317,12 +315,12 @@ public final class JournalWriter implements AutoCloseable {
    * Appends the ops that resulted from an intent (or, with {@code intentId} 0, ops without one,
    * such as bootstrap snapshot ops) and resolves the intent.
    *
-   * <p>Each builder must have its path, time and op body set (and mtime/parentMtime as the kind
-   * wants); this method sets {@code volume}, {@code epoch}, {@code seq}, {@code partition} and
-   * {@code partitionPrevSeq} on it, encodes it with {@code OpCodec} and appends an OP entry. The
-   * ops get consecutive seqs, in list order; the intent is resolved by the last one, so a crash in
-   * the middle of a multi-op commit leaves the intent unresolved (recovery commits it again; the
-   * repeated ops are idempotent). With {@code intentId} 0, blocks while the quota is reached.
+   * <p>Each draft becomes a record with this journal's {@code volume} and {@code epoch} and the
+   * {@code seq}, {@code partition} and {@code partitionPrevSeq} assigned here, encoded with {@code
+   * OpCodec} and appended as an OP entry. The ops get consecutive seqs, in list order; the intent
+   * is resolved by the last one, so a crash in the middle of a multi-op commit leaves the intent
+   * unresolved (recovery commits it again; the repeated ops are idempotent). With {@code intentId}
+   * 0, blocks while the quota is reached.
    *
    * @return the seq of the first op
    * @throws IllegalArgumentException when an op is incomplete, breaks {@code OpRules} or encodes to
@@ -333,7 +331,7 @@ public final class JournalWriter implements AutoCloseable {
    *     repeated ops are idempotent) or abort
    * @throws JournalException on I/O failure or when the writer is closed
    */
-  public long commit(long intentId, List<OpRecord.Builder> ops) {
+  public long commit(long intentId, List<OpDraft> ops) {
     if (ops == null || ops.isEmpty()) {
       throw new IllegalArgumentException(
           "commit needs at least one op; abort the intent when the op had no effect");
@@ -378,7 +376,7 @@ public final class JournalWriter implements AutoCloseable {
               "op "
                   + i
                   + " of the commit ("
-                  + OpKind.of(ps[i].builder.getOp()).label()
+                  + ps[i].draft.kind().label()
                   + " "
                   + OpPaths.display(ps[i].key)
                   + ") encodes to "
@@ -410,32 +408,11 @@ public final class JournalWriter implements AutoCloseable {
       lock.unlock();
     }
     afterAppend(end);
-    for (OpEncoder.Prepared p : ps) {
-      p.builder.setSeq(p.seq).setPartitionPrevSeq(p.prev);
-    }
     return first;
   }
 
-  /**
-   * {@link #commit(long, List)} of drafts: the journal fills in volume, epoch, seq, partition and
-   * partitionPrevSeq.
-   */
-  public long commitDrafts(long intentId, List<OpDraft> drafts) {
-    List<OpRecord.Builder> ops = new ArrayList<>(drafts.size());
-    for (OpDraft d : drafts) {
-      ops.add(
-          OpRecord.newBuilder()
-              .setPath(ByteBuffer.wrap(d.path()))
-              .setTime(d.timeNanos())
-              .setOp(d.body())
-              .setMtime(d.mtime())
-              .setParentMtime(d.parentMtime()));
-    }
-    return commit(intentId, ops);
-  }
-
   /** {@link #commit(long, List)} of a single op. */
-  public long commit(long intentId, OpRecord.Builder op) {
+  public long commit(long intentId, OpDraft op) {
     return commit(intentId, List.of(op));
   }
 
@@ -482,17 +459,12 @@ public final class JournalWriter implements AutoCloseable {
    * @param timeNanos when the write took effect (ns since the Unix epoch)
    * @param mtime the file's mtime after the write (ns), or null
    */
-  public List<OpRecord.Builder> writeOps(
+  public List<OpDraft> writeOps(
       byte[] path, long offset, byte[] data, int from, int length, long timeNanos, Long mtime) {
     List<Write> chunks = chunker.chunk(meta.volume(), path, offset, data, from, length);
-    List<OpRecord.Builder> out = new ArrayList<>(chunks.size());
+    List<OpDraft> out = new ArrayList<>(chunks.size());
     for (Write w : chunks) {
-      out.add(
-          OpRecord.newBuilder()
-              .setPath(ByteBuffer.wrap(path))
-              .setTime(timeNanos)
-              .setOp(w)
-              .setMtime(mtime));
+      out.add(new OpDraft(path, timeNanos, w, mtime, null));
     }
     return out;
   }

@@ -1,7 +1,6 @@
 package dev.tfs.journal;
 
 import dev.tfs.op.OpCodec;
-import dev.tfs.op.Ops;
 import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Unlink;
 import java.nio.ByteBuffer;
@@ -12,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns op builders into OP entries, doing the expensive part (Avro encoding, validation, copying
+ * Turns op drafts into OP entries, doing the expensive part (Avro encoding, validation, copying
  * write data) before the writer takes its lock.
  *
  * <p>An op's value is its Avro single-object encoding, and Avro encodes a record as the plain
@@ -44,7 +43,7 @@ final class OpEncoder {
     this.partitions = partitions;
     byte[] vol = volume.getBytes(StandardCharsets.UTF_8);
     byte[] h = new byte[10 + 10 + vol.length + 10];
-    byte[] sampleValue = codec.encode(withPlaceholders(sample()).setPartition(0).build());
+    byte[] sampleValue = codec.encode(unnumbered(sample(), 0).build());
     System.arraycopy(sampleValue, 0, h, 0, 10);
     int o = 10;
     o += Format.putVarLong(h, o, vol.length);
@@ -66,16 +65,15 @@ final class OpEncoder {
    *
    * @throws IllegalArgumentException when the op is incomplete or breaks {@code OpRules}
    */
-  Prepared prepare(OpRecord.Builder b) {
-    if (b == null || !b.hasPath() || b.getPath() == null) {
-      throw new IllegalArgumentException("op has no path");
+  Prepared prepare(OpDraft d) {
+    if (d == null) {
+      throw new IllegalArgumentException("op is missing");
     }
-    byte[] key = Ops.bytes(b.getPath());
+    byte[] key = d.path();
     int partition = KafkaPartitioner.partition(key, partitions);
-    b.setPartition(partition);
     OpRecord rec;
     try {
-      rec = withPlaceholders(b).build();
+      rec = unnumbered(d, partition).build();
     } catch (AvroRuntimeException e) {
       throw new IllegalArgumentException("incomplete op: " + e.getMessage(), e);
     }
@@ -83,7 +81,7 @@ final class OpEncoder {
     byte[] partVar = new byte[5];
     int pLen = Format.putVarLong(partVar, 0, partition);
     partVar = Arrays.copyOf(partVar, pLen);
-    Prepared p = new Prepared(b, key, partition, partVar);
+    Prepared p = new Prepared(d, key, partition, partVar);
     if (!splicing) {
       p.record = rec;
       p.suffixLen = enc.length;
@@ -171,16 +169,31 @@ final class OpEncoder {
     return Arrays.copyOfRange(p.frame, valueOff, p.start + p.length);
   }
 
-  private OpRecord.Builder withPlaceholders(OpRecord.Builder b) {
-    return b.setVolume(volume).setEpoch(epoch).setSeq(1L).setPartitionPrevSeq(0L);
+  /**
+   * The draft as a record of this journal, with seq 1 and partitionPrevSeq 0 standing in for the
+   * values assigned under the lock: one byte each, replaced in the encoded bytes by {@link #frame}.
+   */
+  private OpRecord.Builder unnumbered(OpDraft d, int partition) {
+    return OpRecord.newBuilder()
+        .setVolume(volume)
+        .setEpoch(epoch)
+        .setSeq(1L)
+        .setPartition(partition)
+        .setPartitionPrevSeq(0L)
+        .setPath(ByteBuffer.wrap(d.path()))
+        .setTime(d.timeNanos())
+        .setOp(d.body())
+        .setMtime(d.mtime())
+        .setParentMtime(d.parentMtime());
   }
 
-  private static OpRecord.Builder sample() {
-    return OpRecord.newBuilder()
-        .setPath(ByteBuffer.wrap(new byte[] {'a', '/', 'b'}))
-        .setTime(1_700_000_000_000_000_000L)
-        .setOp(new Unlink())
-        .setParentMtime(1_700_000_000_000_000_001L);
+  private static OpDraft sample() {
+    return new OpDraft(
+        new byte[] {'a', '/', 'b'},
+        1_700_000_000_000_000_000L,
+        new Unlink(),
+        null,
+        1_700_000_000_000_000_001L);
   }
 
   /** Splices a sample op and compares it with {@link OpCodec#encode}. */
@@ -192,7 +205,7 @@ final class OpEncoder {
       frame(p, seq, prev, 0);
       byte[] expected =
           codec.encode(
-              OpRecord.newBuilder(p.builder.build()).setSeq(seq).setPartitionPrevSeq(prev).build());
+              unnumbered(p.draft, p.partition).setSeq(seq).setPartitionPrevSeq(prev).build());
       if (!Arrays.equals(expected, value(p))) {
         throw new IllegalStateException("spliced value differs from OpCodec.encode");
       }
@@ -205,7 +218,7 @@ final class OpEncoder {
 
   /** An op between {@link #prepare} and {@link #frame}. */
   static final class Prepared {
-    final OpRecord.Builder builder;
+    final OpDraft draft;
     final byte[] key;
     final int partition;
     final byte[] partVar;
@@ -217,8 +230,8 @@ final class OpEncoder {
     long seq;
     long prev;
 
-    Prepared(OpRecord.Builder builder, byte[] key, int partition, byte[] partVar) {
-      this.builder = builder;
+    Prepared(OpDraft draft, byte[] key, int partition, byte[] partVar) {
+      this.draft = draft;
       this.key = key;
       this.partition = partition;
       this.partVar = partVar;

@@ -32,28 +32,22 @@ final class TestSupport {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  static OpRecord.Builder create(String path) {
-    return OpRecord.newBuilder()
-        .setPath(ByteBuffer.wrap(bytes(path)))
-        .setTime(T0)
-        .setOp(new Create(0644, 1000, 1000))
-        .setMtime(T0)
-        .setParentMtime(T0);
+  static OpDraft create(String path) {
+    return new OpDraft(bytes(path), T0, new Create(0644, 1000, 1000), T0, T0);
   }
 
-  static OpRecord.Builder unlink(String path) {
-    return OpRecord.newBuilder()
-        .setPath(ByteBuffer.wrap(bytes(path)))
-        .setTime(T0)
-        .setOp(new Unlink())
-        .setParentMtime(T0);
+  static OpDraft unlink(String path) {
+    return new OpDraft(bytes(path), T0, new Unlink(), null, T0);
   }
 
-  static OpRecord.Builder write(String path, long offset, byte[] data) {
-    return OpRecord.newBuilder()
-        .setPath(ByteBuffer.wrap(bytes(path)))
-        .setTime(T0)
-        .setOp(new Write(offset, ByteBuffer.wrap(data)));
+  static OpDraft write(String path, long offset, byte[] data) {
+    return new OpDraft(bytes(path), T0, new Write(offset, ByteBuffer.wrap(data)), null, null);
+  }
+
+  /** The draft of an existing record (its path, time, body and times). */
+  static OpDraft draft(OpRecord r) {
+    return new OpDraft(
+        dev.tfs.op.Ops.path(r), r.getTime(), r.getOp(), r.getMtime(), r.getParentMtime());
   }
 
   /** Waits for a condition, failing after 10 s: never a fixed sleep. */
