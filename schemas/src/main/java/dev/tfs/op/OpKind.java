@@ -60,7 +60,8 @@ public enum OpKind {
 
   /** The kind of a union branch object. */
   public static OpKind of(Object body) {
-    for (OpKind k : values()) {
+    // One branch per kind: a new union branch without a kind fails here, loudly.
+    for (OpKind k : VALUES) {
       if (k.bodyClass.isInstance(body)) {
         return k;
       }
@@ -69,20 +70,21 @@ public enum OpKind {
         "not an op body: " + (body == null ? "null" : body.getClass().getName()));
   }
 
+  private static final OpKind[] VALUES = values();
+
   /** True for kinds that add or remove names in a directory. */
   public boolean changesNamespace() {
-    switch (this) {
-      case CREATE:
-      case MKDIR:
-      case MKNOD:
-      case UNLINK:
-      case RMDIR:
-      case RENAME:
-      case LINK:
-      case SYMLINK:
-        return true;
-      default:
-        return false;
-    }
+    return switch (this) {
+      case CREATE, MKDIR, MKNOD, UNLINK, RMDIR, RENAME, LINK, SYMLINK -> true;
+      case WRITE,
+              TRUNCATE,
+              FALLOCATE,
+              SETATTR,
+              SETXATTR,
+              REMOVEXATTR,
+              SNAPSHOT_BEGIN,
+              SNAPSHOT_END ->
+          false;
+    };
   }
 }

@@ -78,97 +78,89 @@ public final class OpRules {
       return "op body is missing";
     }
     OpKind kind = OpKind.of(body);
-    boolean rootAllowed =
-        kind == OpKind.SETATTR
-            || kind == OpKind.SETXATTR
-            || kind == OpKind.REMOVEXATTR
-            || kind == OpKind.SNAPSHOT_BEGIN
-            || kind == OpKind.SNAPSHOT_END;
-    if (path.length == 0 && !rootAllowed) {
+    if (path.length == 0 && !mayActOnRoot(kind)) {
       return kind.label() + " cannot act on the volume root";
     }
-    switch (kind) {
-      case CREATE:
-        return modeProblem(((Create) body).getMode());
-      case MKDIR:
-        return modeProblem(((Mkdir) body).getMode());
-      case MKNOD:
-        {
-          int mode = ((Mknod) body).getMode();
-          int type = mode & S_IFMT;
-          if (type != S_IFIFO && type != S_IFSOCK) {
-            return "mknod type " + Integer.toOctalString(type) + " is not a FIFO or a socket";
-          }
-          return modeProblem(mode & ~S_IFMT);
+    return bodyProblem(kind, body, path);
+  }
+
+  /** True for the kinds that may name the volume root (attributes of the root, snapshot marks). */
+  static boolean mayActOnRoot(OpKind kind) {
+    return switch (kind) {
+      case SETATTR, SETXATTR, REMOVEXATTR, SNAPSHOT_BEGIN, SNAPSHOT_END -> true;
+      case CREATE, MKDIR, MKNOD, WRITE, TRUNCATE, FALLOCATE, UNLINK, RMDIR, RENAME, LINK, SYMLINK ->
+          false;
+    };
+  }
+
+  /** The first rule the body of a {@code kind} op on {@code path} breaks, or null. */
+  private static String bodyProblem(OpKind kind, Object body, byte[] path) {
+    return switch (kind) {
+      case CREATE -> modeProblem(((Create) body).getMode());
+      case MKDIR -> modeProblem(((Mkdir) body).getMode());
+      case MKNOD -> {
+        int mode = ((Mknod) body).getMode();
+        int type = mode & S_IFMT;
+        if (type != S_IFIFO && type != S_IFSOCK) {
+          yield "mknod type " + Integer.toOctalString(type) + " is not a FIFO or a socket";
         }
-      case WRITE:
-        {
-          Write w = (Write) body;
-          return rangeProblem(w.getOffset(), w.getData() == null ? -1 : w.getData().remaining());
+        yield modeProblem(mode & ~S_IFMT);
+      }
+      case WRITE -> {
+        Write w = (Write) body;
+        yield rangeProblem(w.getOffset(), w.getData() == null ? -1 : w.getData().remaining());
+      }
+      case TRUNCATE -> {
+        long size = ((Truncate) body).getSize();
+        yield size < 0 || size > MAX_FILE_BYTES ? "truncate size " + size + " out of range" : null;
+      }
+      case FALLOCATE -> {
+        Fallocate f = (Fallocate) body;
+        if (f.getLength() <= 0) {
+          yield "fallocate length must be positive, got " + f.getLength();
         }
-      case TRUNCATE:
-        {
-          long size = ((Truncate) body).getSize();
-          return size < 0 || size > MAX_FILE_BYTES
-              ? "truncate size " + size + " out of range"
-              : null;
+        yield rangeProblem(f.getOffset(), f.getLength());
+      }
+      // The body carries nothing beyond the path, which is checked above.
+      case UNLINK, RMDIR -> null;
+      case RENAME -> targetProblem("rename", Ops.bytes(((Rename) body).getTo()), path);
+      case LINK -> targetProblem("link", Ops.bytes(((Link) body).getTo()), path);
+      case SYMLINK -> {
+        byte[] target = Ops.bytes(((Symlink) body).getTarget());
+        if (target.length == 0 || target.length > OpPaths.MAX_PATH_BYTES) {
+          yield "symlink target length "
+              + target.length
+              + " not in [1, "
+              + OpPaths.MAX_PATH_BYTES
+              + "]";
         }
-      case FALLOCATE:
-        {
-          Fallocate f = (Fallocate) body;
-          if (f.getLength() <= 0) {
-            return "fallocate length must be positive, got " + f.getLength();
-          }
-          return rangeProblem(f.getOffset(), f.getLength());
+        yield indexOfNul(target) >= 0 ? "symlink target contains NUL" : null;
+      }
+      case SETATTR -> {
+        SetAttr a = (SetAttr) body;
+        yield a.getMode() == null ? null : modeProblem(a.getMode());
+      }
+      case SETXATTR -> {
+        SetXattr x = (SetXattr) body;
+        String p = xattrNameProblem(Ops.bytes(x.getName()));
+        if (p != null) {
+          yield p;
         }
-      case RENAME:
-        return targetProblem("rename", Ops.bytes(((Rename) body).getTo()), path);
-      case LINK:
-        return targetProblem("link", Ops.bytes(((Link) body).getTo()), path);
-      case SYMLINK:
-        {
-          byte[] target = Ops.bytes(((Symlink) body).getTarget());
-          if (target.length == 0 || target.length > OpPaths.MAX_PATH_BYTES) {
-            return "symlink target length "
-                + target.length
-                + " not in [1, "
-                + OpPaths.MAX_PATH_BYTES
-                + "]";
-          }
-          return indexOfNul(target) >= 0 ? "symlink target contains NUL" : null;
-        }
-      case SETATTR:
-        {
-          SetAttr a = (SetAttr) body;
-          return a.getMode() == null ? null : modeProblem(a.getMode());
-        }
-      case SETXATTR:
-        {
-          SetXattr x = (SetXattr) body;
-          String p = xattrNameProblem(Ops.bytes(x.getName()));
-          if (p != null) {
-            return p;
-          }
-          int len = x.getValue() == null ? -1 : x.getValue().remaining();
-          return len < 0 || len > MAX_XATTR_VALUE_BYTES
-              ? "xattr value length " + len + " out of range"
-              : null;
-        }
-      case REMOVEXATTR:
-        return xattrNameProblem(Ops.bytes(((RemoveXattr) body).getName()));
-      case SNAPSHOT_BEGIN:
-        {
-          SnapshotBegin b = (SnapshotBegin) body;
-          return b.getEntries() < 0 || b.getBytes() < 0 ? "negative snapshot counts" : null;
-        }
-      case SNAPSHOT_END:
-        {
-          SnapshotEnd e = (SnapshotEnd) body;
-          return e.getEntries() < 0 || e.getBytes() < 0 ? "negative snapshot counts" : null;
-        }
-      default:
-        return null;
-    }
+        int len = x.getValue() == null ? -1 : x.getValue().remaining();
+        yield len < 0 || len > MAX_XATTR_VALUE_BYTES
+            ? "xattr value length " + len + " out of range"
+            : null;
+      }
+      case REMOVEXATTR -> xattrNameProblem(Ops.bytes(((RemoveXattr) body).getName()));
+      case SNAPSHOT_BEGIN -> {
+        SnapshotBegin b = (SnapshotBegin) body;
+        yield b.getEntries() < 0 || b.getBytes() < 0 ? "negative snapshot counts" : null;
+      }
+      case SNAPSHOT_END -> {
+        SnapshotEnd e = (SnapshotEnd) body;
+        yield e.getEntries() < 0 || e.getBytes() < 0 ? "negative snapshot counts" : null;
+      }
+    };
   }
 
   /** Throws an {@link IllegalArgumentException} naming the rule {@code op} breaks. */

@@ -49,27 +49,31 @@ public final class Ops {
         .append(' ')
         .append(OpPaths.display(path(op)));
     Object b = op.getOp();
-    if (b instanceof Write) {
-      Write w = (Write) b;
-      sb.append(" offset=").append(w.getOffset()).append(" bytes=").append(w.getData().remaining());
-    } else if (b instanceof Truncate) {
-      sb.append(" size=").append(((Truncate) b).getSize());
-    } else if (b instanceof Fallocate) {
-      Fallocate f = (Fallocate) b;
-      sb.append(" mode=").append(f.getMode()).append(" offset=").append(f.getOffset());
-      sb.append(" length=").append(f.getLength());
-    } else if (b instanceof Rename) {
-      sb.append(" -> ").append(OpPaths.display(bytes(((Rename) b).getTo())));
-    } else if (b instanceof Link) {
-      sb.append(" -> ").append(OpPaths.display(bytes(((Link) b).getTo())));
-    } else if (b instanceof Symlink) {
-      sb.append(" target=").append(OpPaths.escape(bytes(((Symlink) b).getTarget())));
-    } else if (b instanceof SetXattr) {
-      SetXattr x = (SetXattr) b;
-      sb.append(" name=").append(OpPaths.escape(bytes(x.getName())));
-      sb.append(" bytes=").append(x.getValue().remaining());
-    } else if (b instanceof RemoveXattr) {
-      sb.append(" name=").append(OpPaths.escape(bytes(((RemoveXattr) b).getName())));
+    switch (OpKind.of(b)) {
+      case WRITE -> {
+        Write w = (Write) b;
+        sb.append(" offset=").append(w.getOffset());
+        sb.append(" bytes=").append(w.getData().remaining());
+      }
+      case TRUNCATE -> sb.append(" size=").append(((Truncate) b).getSize());
+      case FALLOCATE -> {
+        Fallocate f = (Fallocate) b;
+        sb.append(" mode=").append(f.getMode()).append(" offset=").append(f.getOffset());
+        sb.append(" length=").append(f.getLength());
+      }
+      case RENAME -> sb.append(" -> ").append(OpPaths.display(bytes(((Rename) b).getTo())));
+      case LINK -> sb.append(" -> ").append(OpPaths.display(bytes(((Link) b).getTo())));
+      case SYMLINK ->
+          sb.append(" target=").append(OpPaths.escape(bytes(((Symlink) b).getTarget())));
+      case SETXATTR -> {
+        SetXattr x = (SetXattr) b;
+        sb.append(" name=").append(OpPaths.escape(bytes(x.getName())));
+        sb.append(" bytes=").append(x.getValue().remaining());
+      }
+      case REMOVEXATTR ->
+          sb.append(" name=").append(OpPaths.escape(bytes(((RemoveXattr) b).getName())));
+      // Their path says it all (mode and owner are in the dump's JSON form).
+      case CREATE, MKDIR, MKNOD, UNLINK, RMDIR, SETATTR, SNAPSHOT_BEGIN, SNAPSHOT_END -> {}
     }
     return sb.toString();
   }
