@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param mtime the object's mtime after the op (ns), or null when the op did not change it
  * @param parentMtime the parent directory's mtime after a namespace change (ns), or null
  */
+// Handed once from the capture to the journal, never compared or hashed: the array is fine.
+@SuppressWarnings("ArrayRecordComponent")
 public record OpDraft(byte[] path, long timeNanos, Object body, Long mtime, Long parentMtime) {
   public OpDraft {
     Objects.requireNonNull(path, "path");

@@ -81,18 +81,13 @@ public final class Flags {
 
   private static boolean armLayout() {
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-    switch (arch) {
-      case "amd64":
-      case "x86_64":
-      case "riscv64":
-        return false;
-      case "aarch64":
-      case "arm64":
-        return true;
-      default:
-        throw new ExceptionInInitializerError(
-            "tfs-posix supports Linux on x86_64, aarch64 and riscv64; this JVM reports os.arch="
-                + arch);
-    }
+    return switch (arch) {
+      case "amd64", "x86_64", "riscv64" -> false;
+      case "aarch64", "arm64" -> true;
+      default ->
+          throw new ExceptionInInitializerError(
+              "tfs-posix supports Linux on x86_64, aarch64 and riscv64; this JVM reports os.arch="
+                  + arch);
+    };
   }
 }

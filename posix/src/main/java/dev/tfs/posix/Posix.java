@@ -95,7 +95,8 @@ public final class Posix {
     StringBuilder sb = new StringBuilder();
     String decoded = new String(name, StandardCharsets.UTF_8);
     if (java.util.Arrays.equals(decoded.getBytes(StandardCharsets.UTF_8), name)) {
-      for (char c : decoded.toCharArray()) {
+      for (int i = 0; i < decoded.length(); i++) {
+        char c = decoded.charAt(i);
         if (c < 0x20 || c == 0x7f) {
           sb.append(String.format("\\x%02x", (int) c));
         } else {
@@ -471,7 +472,7 @@ public final class Posix {
         }
         long ino = ent.getLong(0);
         int type = ent.getByte(18) & 0xff;
-        int len = (int) ent.indexOf(19, (byte) 0);
+        int len = ent.indexOf(19, (byte) 0);
         byte[] name = new byte[len];
         ent.get(19, name, 0, len);
         if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {

@@ -257,7 +257,7 @@ public final class SchemaRegistryClient {
       throw new IllegalArgumentException("schema registry URL is empty");
     }
     List<Endpoint> out = new ArrayList<>();
-    for (String part : urls.split(",")) {
+    for (String part : urls.split(",", -1)) {
       String u = part.strip();
       if (u.isEmpty()) {
         continue;
