@@ -212,15 +212,10 @@ public final class TreeSourceConfig extends AbstractConfig {
     return getString(VOLUME_CONFIG);
   }
 
-  /** The configured topic, or {@code tfs.<volume>.ops}. */
+  /** The configured topic, or {@link Volumes#defaultTopic} (the built-in shipper's topic). */
   public String topic() {
     String t = getString(TOPIC_CONFIG);
-    return t == null || t.isBlank() ? defaultTopic(volume()) : t.strip();
-  }
-
-  /** The topic tfs-capture's built-in shipper writes a volume to. */
-  public static String defaultTopic(String volume) {
-    return "tfs." + volume + ".ops";
+    return t == null || t.isBlank() ? Volumes.defaultTopic(volume()) : t.strip();
   }
 
   /** The registry URL(s), or null. */
