@@ -35,6 +35,40 @@ public final class ConfigMarkdown {
     return sb.toString();
   }
 
+  /** A documentation must be longer: a sentence that says what the key does, not a label. */
+  static final int SHORT_DOC_CHARS = 40;
+
+  /**
+   * What {@link #render} needs and {@code def} lacks, as {@code key: lacks ...} lines; empty when
+   * every key has a group, a positive order in it, a width, a display name and a documentation
+   * longer than {@value #SHORT_DOC_CHARS} characters. Each connector's docs test asserts it empty.
+   */
+  public static List<String> incompleteKeys(ConfigDef def) {
+    List<String> out = new ArrayList<>();
+    for (ConfigDef.ConfigKey k : def.configKeys().values()) {
+      List<String> lacks = new ArrayList<>();
+      if (k.group == null || k.group.isBlank()) {
+        lacks.add("a group");
+      }
+      if (k.orderInGroup < 1) {
+        lacks.add("an order in its group");
+      }
+      if (k.width == null || k.width == ConfigDef.Width.NONE) {
+        lacks.add("a width");
+      }
+      if (k.displayName == null || k.displayName.isBlank() || k.displayName.equals(k.name)) {
+        lacks.add("a display name");
+      }
+      if (k.documentation == null || k.documentation.strip().length() <= SHORT_DOC_CHARS) {
+        lacks.add("a documentation longer than " + SHORT_DOC_CHARS + " characters");
+      }
+      if (!lacks.isEmpty()) {
+        out.add(k.name + ": lacks " + String.join(", ", lacks));
+      }
+    }
+    return out;
+  }
+
   private static void key(StringBuilder sb, ConfigDef.ConfigKey k) {
     sb.append("#### `").append(k.name).append("`\n\n");
     sb.append(k.documentation).append("\n\n");

@@ -60,6 +60,38 @@ class ConfigMarkdownTest {
   }
 
   @Test
+  void incompleteKeysNamesWhatEachKeyLacks() {
+    ConfigDef bare =
+        new ConfigDef()
+            .define(
+                "complete",
+                Type.STRING,
+                null,
+                Importance.LOW,
+                "x".repeat(41),
+                "G",
+                2,
+                Width.SHORT,
+                "Complete")
+            .define("bare.key", Type.STRING, null, Importance.LOW, "Short doc.")
+            .define(
+                "short.doc",
+                Type.STRING,
+                null,
+                Importance.LOW,
+                "x".repeat(40),
+                "G",
+                1,
+                Width.SHORT,
+                "Short doc");
+    assertThat(ConfigMarkdown.incompleteKeys(bare))
+        .containsExactlyInAnyOrder(
+            "bare.key: lacks a group, an order in its group, a width, a display name, a"
+                + " documentation longer than 40 characters",
+            "short.doc: lacks a documentation longer than 40 characters");
+  }
+
+  @Test
   void versionFallsBackToUnknown() {
     assertThat(PluginVersion.of(ConfigMarkdownTest.class)).isEqualTo("unknown");
   }

@@ -1,15 +1,13 @@
 package dev.tfs.sink;
 
+import dev.tfs.connect.MXBeanRegistration;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Arrays;
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +24,7 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
   private final String connector;
   private final String mirrorRoot;
   private final Path statusFile;
-  private ObjectName objectName;
+  private MXBeanRegistration bean;
   private Thread writer;
   private volatile boolean closed;
 
@@ -65,17 +63,7 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
 
   /** Registers the MXBean (replacing a stale one of the same name) and starts the status writer. */
   void start() {
-    try {
-      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-      objectName = new ObjectName("dev.tfs:type=sink,connector=" + ObjectName.quote(connector));
-      if (server.isRegistered(objectName)) {
-        server.unregisterMBean(objectName);
-      }
-      server.registerMBean(this, objectName);
-    } catch (Exception e) {
-      log.warn("cannot register JMX bean for connector {}: {}", connector, e.toString());
-      objectName = null;
-    }
+    bean = MXBeanRegistration.register("sink", connector, this);
     writer = new Thread(this::writeLoop, "tfs-sink-status-" + connector);
     writer.setDaemon(true);
     writer.start();
@@ -198,12 +186,8 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
       }
     }
     writeStatus();
-    if (objectName != null) {
-      try {
-        ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
-      } catch (Exception e) {
-        log.debug("unregister {}: {}", objectName, e.toString());
-      }
+    if (bean != null) {
+      bean.close();
     }
   }
 

@@ -1,8 +1,16 @@
 package dev.tfs.sink;
 
+import dev.tfs.connect.ConfigValidation;
+import dev.tfs.connect.ConfigValidation.Problem;
+import dev.tfs.op.Volumes;
+import dev.tfs.posix.Posix;
+import dev.tfs.registry.SchemaRegistryClient;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +25,9 @@ import org.apache.kafka.common.config.ConfigException;
 /**
  * Configuration of {@link TreeSinkConnector}. Every key has a group, an order, a width, a display
  * name and documentation; {@code dev.tfs.connect.ConfigMarkdown} renders them into {@code
- * sink-connector/README.md}.
+ * sink-connector/README.md}. Each key's own rules are its validator; the rules between keys (and
+ * Connect's {@code topics} and {@code value.converter}) are {@link #crossFieldProblems}, which the
+ * connector's {@code validate()} and {@code start()} apply through {@link ConfigValidation}.
  */
 public final class TreeSinkConfig extends AbstractConfig {
   public static final String GROUP_MIRROR = "Mirror";
@@ -303,6 +313,78 @@ public final class TreeSinkConfig extends AbstractConfig {
     }
   }
 
+  // ------------------------------------------------------------------ cross-field rules
+
+  /**
+   * The rules between keys, each problem on the key to change: mirror root and state directory
+   * apart, the root a writable directory when it exists, one point-in-time target, {@code preserve}
+   * only as root, exactly one topic, values as raw bytes. The task re-checks the paths with
+   * symlinks resolved.
+   *
+   * @param props a configuration whose every key passed its own validation
+   */
+  public static List<Problem> crossFieldProblems(Map<String, String> props) {
+    List<Problem> out = new ArrayList<>();
+    TreeSinkConfig c = new TreeSinkConfig(props);
+    Path root = c.mirrorRoot();
+    Path state = c.stateDir();
+    if (within(root, state) || within(state, root)) {
+      out.add(
+          new Problem(
+              STATE_DIR_CONFIG,
+              "tfs.state.dir "
+                  + state
+                  + " and tfs.mirror.root "
+                  + root
+                  + " overlap; the applied position must live outside the mirrored tree and the"
+                  + " mirror must not contain it"));
+    }
+    if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+      out.add(
+          new Problem(
+              MIRROR_ROOT_CONFIG, root + " exists and is not a directory (or is a symlink)"));
+    } else if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS) && !Files.isWritable(root)) {
+      out.add(new Problem(MIRROR_ROOT_CONFIG, root + " is not writable by the worker's user"));
+    }
+    if (c.replayUntilSeq() != null && c.replayUntilTimeNs() != null) {
+      out.add(
+          new Problem(
+              REPLAY_UNTIL_TIME_CONFIG,
+              "set tfs.replay.until.seq or tfs.replay.until.time, not both"));
+    }
+    if (c.ownerPolicy() == MirrorApplier.OwnerPolicy.PRESERVE && Posix.geteuid() != 0) {
+      out.add(
+          new Problem(
+              OWNER_POLICY_CONFIG,
+              "preserve needs the worker to run as root (it runs as uid "
+                  + Posix.geteuid()
+                  + "); use auto or ignore"));
+    }
+    String topics = props.get("topics");
+    String regex = props.get("topics.regex");
+    if (regex != null && !regex.isBlank()) {
+      out.add(
+          new Problem(
+              "topics.regex",
+              "a mirror reads exactly one volume's topic: set topics=tfs.<volume>.ops, not"
+                  + " topics.regex"));
+    } else if (topics == null || topics.isBlank() || topics.contains(",")) {
+      out.add(
+          new Problem(
+              "topics", "set exactly one topic (tfs.<volume>.ops): one mirror mirrors one volume"));
+    }
+    String vc = props.get("value.converter");
+    if (vc != null && !vc.isBlank() && !vc.strip().equals(ConfigValidation.BYTE_ARRAY_CONVERTER)) {
+      out.add(
+          new Problem(
+              "value.converter",
+              "op records are decoded by tfs from raw bytes: set value.converter="
+                  + ConfigValidation.BYTE_ARRAY_CONVERTER));
+    }
+    return out;
+  }
+
   /**
    * True when {@code a} is {@code b} or lies beneath it (after normalization; symlinks are not
    * resolved here, the task re-checks with real paths).
@@ -337,7 +419,7 @@ public final class TreeSinkConfig extends AbstractConfig {
   static final class VolumeName implements ConfigDef.Validator {
     @Override
     public void ensureValid(String name, Object value) {
-      if (value != null && !dev.tfs.op.Volumes.isValid(value.toString())) {
+      if (value != null && !Volumes.isValid(value.toString())) {
         throw new ConfigException(
             name, value, "a volume name is 1 to 200 characters from A-Z a-z 0-9 . _ -");
       }
@@ -389,7 +471,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         return;
       }
       try {
-        new dev.tfs.registry.SchemaRegistryClient(value.toString());
+        new SchemaRegistryClient(value.toString());
       } catch (IllegalArgumentException e) {
         throw new ConfigException(name, "(hidden)", e.getMessage());
       }

@@ -1,6 +1,7 @@
 package dev.tfs.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tfs.op.schema.OpRecord;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +62,24 @@ class TreeSinkConnectorTest {
         .contains("overlap")
         .contains(TreeSinkConfig.REPLAY_UNTIL_TIME_CONFIG + ": set tfs.replay.until.seq or")
         .contains("value.converter: ");
+  }
+
+  @Test
+  void aConfigurationThatFailsValidationDoesNotStart() {
+    Map<String, String> cross = props();
+    cross.put(TreeSinkConfig.STATE_DIR_CONFIG, tmp.resolve("m/state").toString());
+    assertThatThrownBy(() -> new TreeSinkConnector().start(cross))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(TreeSinkConfig.STATE_DIR_CONFIG + ": ")
+        .hasMessageContaining("overlap");
+    Map<String, String> perKey = props();
+    perKey.put(TreeSinkConfig.MIRROR_ROOT_CONFIG, "relative/path");
+    assertThatThrownBy(() -> new TreeSinkConnector().start(perKey))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(TreeSinkConfig.MIRROR_ROOT_CONFIG)
+        .hasMessageContaining("absolute");
+    assertThat(TreeSinkConnector.crossCheck(cross)).anyMatch(m -> m.contains("overlap"));
+    assertThat(TreeSinkConnector.crossCheck(props())).isEmpty();
   }
 
   @Test

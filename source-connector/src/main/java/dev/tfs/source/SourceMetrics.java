@@ -1,10 +1,8 @@
 package dev.tfs.source;
 
-import java.lang.management.ManagementFactory;
-import javax.management.MBeanServer;
+import dev.tfs.connect.MXBeanRegistration;
+import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The task's live figures as a {@link TreeSourceMXBean}. The task sets the fields (from its poll
@@ -12,13 +10,13 @@ import org.slf4j.LoggerFactory;
  * not an atomic picture.
  */
 final class SourceMetrics implements TreeSourceMXBean, AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(SourceMetrics.class);
+  private static final String TYPE = "source";
 
   private final String connector;
   private final String journalDir;
   private final String volume;
   private final String topic;
-  private ObjectName objectName;
+  private MXBeanRegistration bean;
 
   volatile String state = "starting";
   volatile long epoch;
@@ -43,23 +41,13 @@ final class SourceMetrics implements TreeSourceMXBean, AutoCloseable {
   }
 
   /** The bean's name for a connector. */
-  static ObjectName name(String connector) throws Exception {
-    return new ObjectName("dev.tfs:type=source,connector=" + ObjectName.quote(connector));
+  static ObjectName name(String connector) throws MalformedObjectNameException {
+    return MXBeanRegistration.name(TYPE, connector);
   }
 
   /** Registers the MXBean, replacing a stale one of the same name (a task restarted in place). */
   void register() {
-    try {
-      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-      objectName = name(connector);
-      if (server.isRegistered(objectName)) {
-        server.unregisterMBean(objectName);
-      }
-      server.registerMBean(this, objectName);
-    } catch (Exception e) {
-      log.warn("cannot register JMX bean for connector {}: {}", connector, e.toString());
-      objectName = null;
-    }
+    bean = MXBeanRegistration.register(TYPE, connector, this);
   }
 
   synchronized void error(String message) {
@@ -69,13 +57,9 @@ final class SourceMetrics implements TreeSourceMXBean, AutoCloseable {
 
   @Override
   public void close() {
-    if (objectName != null) {
-      try {
-        ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
-      } catch (Exception e) {
-        log.debug("unregister {}: {}", objectName, e.toString());
-      }
-      objectName = null;
+    if (bean != null) {
+      bean.close();
+      bean = null;
     }
   }
 

@@ -1,8 +1,18 @@
 package dev.tfs.source;
 
+import dev.tfs.connect.ConfigValidation;
+import dev.tfs.connect.ConfigValidation.Problem;
+import dev.tfs.journal.JournalException;
+import dev.tfs.journal.JournalMeta;
+import dev.tfs.journal.JournalNotReadyException;
+import dev.tfs.journal.JournalReader;
 import dev.tfs.op.Volumes;
 import dev.tfs.registry.SchemaRegistryClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -14,7 +24,10 @@ import org.apache.kafka.common.config.ConfigException;
 /**
  * Configuration of {@link TreeSourceConnector}. Every key has a group, an order, a width, a display
  * name and documentation; {@code dev.tfs.connect.ConfigMarkdown} renders them into {@code
- * source-connector/README.md} (a test fails when the README is stale).
+ * source-connector/README.md} (a test fails when the README is stale). Each key's own rules are its
+ * validator; the rules between keys, Connect's own keys and the journal on disk are {@link
+ * #crossFieldProblems}, which the connector's {@code validate()} and {@code start()} apply through
+ * {@link ConfigValidation}.
  */
 public final class TreeSourceConfig extends AbstractConfig {
   public static final String GROUP_JOURNAL = "Journal";
@@ -199,15 +212,10 @@ public final class TreeSourceConfig extends AbstractConfig {
     return getString(VOLUME_CONFIG);
   }
 
-  /** The configured topic, or {@code tfs.<volume>.ops}. */
+  /** The configured topic, or {@link Volumes#defaultTopic} (the built-in shipper's topic). */
   public String topic() {
     String t = getString(TOPIC_CONFIG);
-    return t == null || t.isBlank() ? defaultTopic(volume()) : t.strip();
-  }
-
-  /** The topic tfs-capture's built-in shipper writes a volume to. */
-  public static String defaultTopic(String volume) {
-    return "tfs." + volume + ".ops";
+    return t == null || t.isBlank() ? Volumes.defaultTopic(volume()) : t.strip();
   }
 
   /** The registry URL(s), or null. */
@@ -230,6 +238,94 @@ public final class TreeSourceConfig extends AbstractConfig {
 
   public long ackIntervalMs() {
     return getLong(ACK_INTERVAL_CONFIG);
+  }
+
+  // ------------------------------------------------------------------ cross-field rules
+
+  /**
+   * The rules between keys, each problem on the key to change: both converters the byte-array one,
+   * no {@code errors.tolerance=all}, and, for a journal this worker can see, the journal's volume
+   * and enough partitions for {@code topic.creation.default.partitions}. A journal that does not
+   * exist yet passes (the task waits for it); one on another worker's host cannot be checked.
+   *
+   * @param props a configuration whose every key passed its own validation
+   */
+  public static List<Problem> crossFieldProblems(Map<String, String> props) {
+    List<Problem> out = new ArrayList<>();
+    TreeSourceConfig c = new TreeSourceConfig(props);
+    for (String key : List.of("key.converter", "value.converter")) {
+      String v = props.get(key);
+      if (v == null || !v.strip().equals(ConfigValidation.BYTE_ARRAY_CONVERTER)) {
+        out.add(
+            new Problem(
+                key,
+                (v == null || v.isBlank() ? "not set" : "is " + v.strip())
+                    + ": tfs ships the journal's key and value bytes unchanged; set "
+                    + key
+                    + "="
+                    + ConfigValidation.BYTE_ARRAY_CONVERTER
+                    + " in the connector configuration (the worker's default converter is not"
+                    + " visible to the connector, so it must be set here)"));
+      }
+    }
+    String tolerance = props.get("errors.tolerance");
+    if (tolerance != null && tolerance.strip().toLowerCase(Locale.ROOT).equals("all")) {
+      out.add(
+          new Problem(
+              "errors.tolerance",
+              "'all' would skip ops that fail to reach Kafka, and mirrors would stop at the gap"
+                  + " (G7); use errors.tolerance=none (failures stop the task, the journal keeps"
+                  + " the ops)"));
+    }
+    Path dir = c.journalDir();
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      out.add(new Problem(JOURNAL_DIR_CONFIG, dir + " exists and is not a directory"));
+    } else if (Files.isDirectory(dir)) {
+      // The journal may live on another worker's host: only check what this one can see.
+      try (JournalReader r = JournalReader.open(dir)) {
+        journalProblems(r.meta(), c, props, out);
+      } catch (JournalNotReadyException e) {
+        // Not created yet: the task waits for it.
+      } catch (JournalException e) {
+        out.add(new Problem(JOURNAL_DIR_CONFIG, "cannot read the journal: " + e.getMessage()));
+      }
+    }
+    return out;
+  }
+
+  /** The rules between the configuration and the journal's meta. */
+  private static void journalProblems(
+      JournalMeta meta, TreeSourceConfig c, Map<String, String> props, List<Problem> out) {
+    if (!meta.volume().equals(c.volume())) {
+      out.add(
+          new Problem(
+              VOLUME_CONFIG,
+              "the journal in "
+                  + c.journalDir()
+                  + " belongs to volume '"
+                  + meta.volume()
+                  + "', not '"
+                  + c.volume()
+                  + "'"));
+    }
+    String p = props.get("topic.creation.default.partitions");
+    if (p != null && !p.isBlank()) {
+      try {
+        int n = Integer.parseInt(p.strip());
+        if (n != -1 && n < meta.partitions()) {
+          out.add(
+              new Problem(
+                  "topic.creation.default.partitions",
+                  n
+                      + " is fewer than the "
+                      + meta.partitions()
+                      + " partitions the journal assigns ops to; set it to "
+                      + meta.partitions()));
+        }
+      } catch (NumberFormatException e) {
+        // Connect's own validation reports it.
+      }
+    }
   }
 
   // ------------------------------------------------------------------ validators

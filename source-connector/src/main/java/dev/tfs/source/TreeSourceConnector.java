@@ -1,21 +1,14 @@
 package dev.tfs.source;
 
+import dev.tfs.connect.ConfigValidation;
 import dev.tfs.connect.PluginVersion;
-import dev.tfs.journal.JournalException;
-import dev.tfs.journal.JournalMeta;
-import dev.tfs.journal.JournalNotReadyException;
-import dev.tfs.journal.JournalReader;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
@@ -52,8 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public class TreeSourceConnector extends SourceConnector {
   private static final Logger log = LoggerFactory.getLogger(TreeSourceConnector.class);
-  static final String BYTE_ARRAY_CONVERTER =
-      "org.apache.kafka.connect.converters.ByteArrayConverter";
 
   private Map<String, String> props;
 
@@ -64,11 +55,8 @@ public class TreeSourceConnector extends SourceConnector {
 
   @Override
   public void start(Map<String, String> props) {
-    new TreeSourceConfig(props);
-    List<String> problems = crossCheck(props);
-    if (!problems.isEmpty()) {
-      throw new ConfigException("invalid configuration: " + String.join("; ", problems));
-    }
+    ConfigValidation.ensureValid(
+        TreeSourceConfig.CONFIG_DEF, props, TreeSourceConfig::crossFieldProblems);
     this.props = new HashMap<>(props);
   }
 
@@ -148,125 +136,13 @@ public class TreeSourceConnector extends SourceConnector {
     return true;
   }
 
-  /** Per-key validation by the ConfigDef, then the cross-field checks of {@link #crossCheck}. */
+  /**
+   * Per-key validation by the ConfigDef, then (when every key is valid) {@link
+   * TreeSourceConfig#crossFieldProblems}, each error on the key at fault.
+   */
   @Override
   public Config validate(Map<String, String> connectorConfigs) {
-    Config config = super.validate(connectorConfigs);
-    Map<String, ConfigValue> byName = new HashMap<>();
-    for (ConfigValue v : config.configValues()) {
-      byName.put(v.name(), v);
-    }
-    boolean keyErrors = config.configValues().stream().anyMatch(v -> !v.errorMessages().isEmpty());
-    if (!keyErrors) {
-      for (String[] p : crossProblems(connectorConfigs)) {
-        ConfigValue v = byName.get(p[0]);
-        if (v == null) {
-          v = new ConfigValue(p[0]);
-          byName.put(p[0], v);
-          config.configValues().add(v);
-        }
-        v.addErrorMessage(p[1]);
-      }
-    }
-    return config;
-  }
-
-  /** The cross-field problems of a configuration as messages, empty when it is consistent. */
-  static List<String> crossCheck(Map<String, String> props) {
-    List<String> out = new ArrayList<>();
-    for (String[] p : crossProblems(props)) {
-      out.add(p[0] + ": " + p[1]);
-    }
-    return out;
-  }
-
-  /** (key, message) pairs. */
-  static List<String[]> crossProblems(Map<String, String> props) {
-    List<String[]> out = new ArrayList<>();
-    TreeSourceConfig c;
-    try {
-      c = new TreeSourceConfig(props);
-    } catch (ConfigException e) {
-      out.add(new String[] {"config", e.getMessage()});
-      return out;
-    }
-    for (String key : List.of("key.converter", "value.converter")) {
-      String v = props.get(key);
-      if (v == null || !v.strip().equals(BYTE_ARRAY_CONVERTER)) {
-        out.add(
-            new String[] {
-              key,
-              (v == null || v.isBlank() ? "not set" : "is " + v.strip())
-                  + ": tfs ships the journal's key and value bytes unchanged; set "
-                  + key
-                  + "="
-                  + BYTE_ARRAY_CONVERTER
-                  + " in the connector configuration (the worker's default converter is not"
-                  + " visible to the connector, so it must be set here)"
-            });
-      }
-    }
-    String tolerance = props.get("errors.tolerance");
-    if (tolerance != null && tolerance.strip().toLowerCase(Locale.ROOT).equals("all")) {
-      out.add(
-          new String[] {
-            "errors.tolerance",
-            "'all' would skip ops that fail to reach Kafka, and mirrors would stop at the gap"
-                + " (G7); use errors.tolerance=none (failures stop the task, the journal keeps"
-                + " the ops)"
-          });
-    }
-    Path dir = c.journalDir();
-    if (Files.exists(dir) && !Files.isDirectory(dir)) {
-      out.add(
-          new String[] {
-            TreeSourceConfig.JOURNAL_DIR_CONFIG, dir + " exists and is not a directory"
-          });
-    } else if (Files.isDirectory(dir)) {
-      // The journal may live on another worker's host: only check what this one can see.
-      try (JournalReader r = JournalReader.open(dir)) {
-        JournalMeta meta = r.meta();
-        if (!meta.volume().equals(c.volume())) {
-          out.add(
-              new String[] {
-                TreeSourceConfig.VOLUME_CONFIG,
-                "the journal in "
-                    + dir
-                    + " belongs to volume '"
-                    + meta.volume()
-                    + "', not '"
-                    + c.volume()
-                    + "'"
-              });
-        }
-        String p = props.get("topic.creation.default.partitions");
-        if (p != null && !p.isBlank()) {
-          try {
-            int n = Integer.parseInt(p.strip());
-            if (n != -1 && n < meta.partitions()) {
-              out.add(
-                  new String[] {
-                    "topic.creation.default.partitions",
-                    n
-                        + " is fewer than the "
-                        + meta.partitions()
-                        + " partitions the journal assigns ops to; set it to "
-                        + meta.partitions()
-                  });
-            }
-          } catch (NumberFormatException e) {
-            // Connect's own validation reports it.
-          }
-        }
-      } catch (JournalNotReadyException e) {
-        // Not created yet: the task waits for it.
-      } catch (JournalException e) {
-        out.add(
-            new String[] {
-              TreeSourceConfig.JOURNAL_DIR_CONFIG, "cannot read the journal: " + e.getMessage()
-            });
-      }
-    }
-    return out;
+    return ConfigValidation.validate(
+        TreeSourceConfig.CONFIG_DEF, connectorConfigs, TreeSourceConfig::crossFieldProblems);
   }
 }

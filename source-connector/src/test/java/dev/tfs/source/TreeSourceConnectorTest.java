@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tfs.connect.ConfigMarkdown;
+import dev.tfs.connect.ConfigValidation;
 import dev.tfs.journal.JournalWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Configuration, validation, task layout, exactly-once declarations and offset validation. */
 class TreeSourceConnectorTest {
-  static final String BYTES = TreeSourceConnector.BYTE_ARRAY_CONVERTER;
+  static final String BYTES = ConfigValidation.BYTE_ARRAY_CONVERTER;
 
   @TempDir Path tmp;
 
@@ -100,6 +101,10 @@ class TreeSourceConnectorTest {
     Map<String, String> missing = config();
     missing.remove(TreeSourceConfig.VOLUME_CONFIG);
     assertThat(errors(c.validate(missing))).containsKey(TreeSourceConfig.VOLUME_CONFIG);
+    assertThatThrownBy(() -> new TreeSourceConnector().start(bad))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(TreeSourceConfig.JOURNAL_DIR_CONFIG)
+        .hasMessageContaining("absolute");
   }
 
   @Test
@@ -206,5 +211,10 @@ class TreeSourceConnectorTest {
     for (String key : TreeSourceConfig.CONFIG_DEF.names()) {
       assertThat(text).contains("#### `" + key + "`");
     }
+  }
+
+  @Test
+  void everyKeyHasGroupOrderWidthDisplayNameAndDoc() {
+    assertThat(ConfigMarkdown.incompleteKeys(TreeSourceConfig.CONFIG_DEF)).isEmpty();
   }
 }
