@@ -1,20 +1,14 @@
 package dev.tfs.capture;
 
-import static dev.tfs.capture.CaptureFs.now;
-import static dev.tfs.capture.CaptureFs.op;
+import static dev.tfs.capture.StoreOps.draft;
 
+import dev.tfs.capture.StoreOps.AttrFields;
 import dev.tfs.journal.JournalWriter;
 import dev.tfs.journal.OpDraft;
 import dev.tfs.op.OpKind;
-import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Link;
-import dev.tfs.op.schema.Mkdir;
-import dev.tfs.op.schema.Mknod;
-import dev.tfs.op.schema.SetAttr;
-import dev.tfs.op.schema.SetXattr;
 import dev.tfs.op.schema.SnapshotBegin;
 import dev.tfs.op.schema.SnapshotEnd;
-import dev.tfs.op.schema.Symlink;
 import dev.tfs.op.schema.Truncate;
 import dev.tfs.path.OpPaths;
 import dev.tfs.posix.DirEntry;
@@ -63,6 +57,7 @@ public final class Bootstrap {
   private static final int CHUNK = 1 << 20;
 
   private final JournalWriter journal;
+  private final StoreOps store;
   private final int root;
   private final PrintStream progress;
   private final CaptureMetrics metrics;
@@ -78,6 +73,7 @@ public final class Bootstrap {
 
   private Bootstrap(JournalWriter journal, int root, PrintStream progress, CaptureMetrics m) {
     this.journal = journal;
+    this.store = new StoreOps(journal, root);
     this.root = root;
     this.progress = progress;
     this.metrics = m;
@@ -119,7 +115,7 @@ public final class Bootstrap {
     totalEntries = count[0];
     totalBytes = count[1];
     started = System.nanoTime();
-    commit(List.of(op(OpPaths.ROOT, new SnapshotBegin(totalEntries, totalBytes), null, null)));
+    commit(List.of(draft(OpPaths.ROOT, new SnapshotBegin(totalEntries, totalBytes), null, null)));
     walk(new byte[0]);
     // Times last: files, then directories deepest first (a directory's mtime must be set after
     // every entry inside it was recorded).
@@ -131,7 +127,7 @@ public final class Bootstrap {
       setattr(d);
     }
     setattr(OpPaths.ROOT);
-    commit(List.of(op(OpPaths.ROOT, new SnapshotEnd(entries, bytes), null, null)));
+    commit(List.of(draft(OpPaths.ROOT, new SnapshotEnd(entries, bytes), null, null)));
     metrics.capturedOther(OpKind.SNAPSHOT_BEGIN, 1);
     metrics.capturedOther(OpKind.SNAPSHOT_END, 1);
     print(true);
@@ -179,41 +175,36 @@ public final class Bootstrap {
     for (DirEntry e : list(rel)) {
       byte[] p = rel.length == 0 ? e.name() : OpPaths.child(rel, e.name());
       Stat s = Posix.stat(root, p, false);
-      if (s.isDirectory()) {
-        commit(List.of(op(p, new Mkdir(s.permissions(), s.uid(), s.gid()), null, null)));
-        xattrs(p);
-        dirs.add(p);
+      String key = s.dev() + ":" + s.ino();
+      byte[] first = s.isRegular() && s.nlink() > 1 ? firstNameOfInode.get(key) : null;
+      if (first != null) {
+        // A further name of a file recorded already: a link (times come last, with setattr).
+        commit(List.of(draft(first, new Link(ByteBuffer.wrap(p), null), null, null)));
+        metrics.capturedOther(OpKind.LINK, 1);
         entries++;
-        walk(p);
-      } else if (s.isRegular()) {
-        String key = s.dev() + ":" + s.ino();
-        byte[] first = s.nlink() > 1 ? firstNameOfInode.get(key) : null;
-        if (first != null) {
-          commit(List.of(op(first, new Link(ByteBuffer.wrap(p), null), null, null)));
-          metrics.capturedOther(OpKind.LINK, 1);
-        } else {
-          if (s.nlink() > 1) {
-            firstNameOfInode.put(key, p);
-          }
-          commit(List.of(op(p, new Create(s.permissions(), s.uid(), s.gid()), null, null)));
-          content(p, s);
-          xattrs(p);
-          files.add(p);
-        }
-        entries++;
-      } else if (s.isSymlink()) {
-        byte[] target = Posix.readlink(root, p);
-        commit(List.of(op(p, new Symlink(ByteBuffer.wrap(target), s.uid(), s.gid()), null, null)));
-        xattrs(p);
-        files.add(p);
-        entries++;
-      } else if (s.isFifo() || s.isSocket()) {
-        commit(List.of(op(p, new Mknod(s.mode(), s.uid(), s.gid()), null, null)));
-        xattrs(p);
-        files.add(p);
-        entries++;
-      } else {
+        print(false);
+        continue;
+      }
+      Object body = store.entryBody(p, s, null);
+      if (body == null) {
         LOG.warn("bootstrap skips {}: device nodes are not replicated", OpPaths.display(p));
+        print(false);
+        continue;
+      }
+      commit(List.of(draft(p, body, null, null)));
+      if (s.isRegular()) {
+        if (s.nlink() > 1) {
+          firstNameOfInode.put(key, p);
+        }
+        content(p, s);
+      }
+      xattrs(p);
+      entries++;
+      if (s.isDirectory()) {
+        dirs.add(p);
+        walk(p);
+      } else {
+        files.add(p);
       }
       print(false);
     }
@@ -243,7 +234,7 @@ public final class Bootstrap {
           if (n <= 0) {
             break;
           }
-          commit(journal.writeOps(p, off, buf, 0, n, now(), null));
+          commit(store.write(p, off, buf, 0, n, null));
           metrics.capturedOther(OpKind.WRITE, 1);
           off += n;
           bytes += n;
@@ -253,7 +244,7 @@ public final class Bootstrap {
         pos = hole;
       }
       if (end != s.size()) {
-        commit(List.of(op(p, new Truncate(s.size()), null, null)));
+        commit(List.of(draft(p, new Truncate(s.size()), null, null)));
       }
     } catch (PosixException e) {
       if (e.is(Errno.EINVAL)) {
@@ -269,19 +260,14 @@ public final class Bootstrap {
     for (byte[] name : Posix.listxattr(root, p)) {
       byte[] v = Posix.getxattr(root, p, name);
       if (v != null) {
-        commit(List.of(op(p, new SetXattr(ByteBuffer.wrap(name), ByteBuffer.wrap(v)), null, null)));
+        commit(List.of(store.setXattr(p, name, v)));
       }
     }
   }
 
+  /** The store's mode, owner and times of {@code p}. */
   private void setattr(byte[] p) throws PosixException {
-    Stat s = Posix.stat(root, p, false);
-    SetAttr.Builder a = SetAttr.newBuilder().setUid(s.uid()).setGid(s.gid()).setAtime(s.atimeNs());
-    a.setMtime(s.mtimeNs());
-    if (!s.isSymlink()) {
-      a.setMode(s.permissions());
-    }
-    commit(List.of(op(p, a.build(), s.mtimeNs(), null)));
+    commit(List.of(store.setAttr(p, Posix.stat(root, p, false), AttrFields.ALL)));
   }
 
   private void commit(List<OpDraft> ops) {

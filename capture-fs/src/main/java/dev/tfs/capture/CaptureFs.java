@@ -1,39 +1,19 @@
 package dev.tfs.capture;
 
+import dev.tfs.capture.StoreOps.AttrFields;
 import dev.tfs.capture.fs.Names;
 import dev.tfs.capture.fs.PassthroughFs;
 import dev.tfs.journal.IntentRecord;
 import dev.tfs.journal.JournalWriter;
 import dev.tfs.journal.OpDraft;
 import dev.tfs.op.OpKind;
-import dev.tfs.op.schema.Create;
-import dev.tfs.op.schema.Fallocate;
-import dev.tfs.op.schema.Link;
-import dev.tfs.op.schema.Mkdir;
-import dev.tfs.op.schema.Mknod;
-import dev.tfs.op.schema.RemoveXattr;
-import dev.tfs.op.schema.Rename;
-import dev.tfs.op.schema.Rmdir;
-import dev.tfs.op.schema.SetAttr;
-import dev.tfs.op.schema.SetXattr;
-import dev.tfs.op.schema.Symlink;
-import dev.tfs.op.schema.Truncate;
-import dev.tfs.op.schema.Unlink;
-import dev.tfs.posix.DirEntry;
+import dev.tfs.op.schema.Write;
 import dev.tfs.posix.Errno;
 import dev.tfs.posix.Flags;
 import dev.tfs.posix.Posix;
 import dev.tfs.posix.PosixException;
 import dev.tfs.posix.Stat;
-import java.nio.ByteBuffer;
-import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.dev_t;
 import jnr.ffi.types.gid_t;
@@ -58,67 +38,43 @@ import ru.serce.jnrfuse.struct.Timespec;
  * changed, the file system stops accepting changes (every later mutating call fails with EIO) so
  * the journal never records ops out of store order; a restart reconciles.
  *
- * <p><b>Ordering</b> (G2: seq order = the order ops took effect on the store). Three kinds of lock,
- * always taken in this order: a global namespace lock, path locks (striped by path bytes, several
- * taken in stripe order), then at most one inode lock (striped by inode number).
+ * <p><b>Ordering</b> (G2: seq order = the order ops took effect on the store): every call runs
+ * under {@link CaptureLocks}, taken in their one order (namespace lock, path locks, one inode lock;
+ * that class says what each guarantees):
  *
  * <ul>
- *   <li>rename holds the namespace <em>write</em> lock: it moves whole subtrees, so it is ordered
- *       against everything;
- *   <li>every other call holds the namespace read lock and the path locks of the names it touches:
- *       create, mkdir, mknod, symlink, unlink and rmdir lock the parent directory's path and the
- *       entry's; link locks the existing name, the new name and the new name's parent; calls on a
- *       path or an open file lock that path. Unlink and link also lock the file's inode, data and
- *       attribute calls lock the inode they change.
+ *   <li>rename holds the namespace <em>write</em> lock: it moves whole subtrees;
+ *   <li>create, mkdir, mknod, symlink, unlink and rmdir lock the entry's path and its parent's;
+ *       link the existing name, the new name and the new name's parent; calls on a path or an open
+ *       file lock that path (for a file, the name its handle shows now: {@code
+ *       OpenHandles.Handle.lockName});
+ *   <li>unlink and link also lock the file's inode; data and attribute calls lock the inode they
+ *       change.
  * </ul>
  *
- * So a new name cannot be used (as a path, a parent, or through a file opened by it) before its op
- * is committed, calls on one inode are serialized, namespace changes in one directory are
- * serialized (and so record its mtime in order), and the calls that overlap touch different names
- * and inodes, which commute. Creators in different directories run in parallel (measured: 4
- * parallel creators ran at 0.58× the bare passthrough with one global lock, docs/bench). Reads,
- * getattr and readdir take no capture lock.
+ * <p><b>Open files</b> are tracked by {@link OpenHandles} with their current name, so a write
+ * through an fd is recorded under the name the file has when the write takes effect. A write
+ * through a handle whose file has no name left is applied to the store and not captured.
  *
- * <p><b>Open files</b> are tracked by fh with their current path: a rename rewrites the paths of
- * open handles beneath it (under the write lock), an unlink or a rename over a name clears it, so a
- * write through an fd is recorded under the name the file has when the write takes effect, not the
- * name libfuse computed before a concurrent rename. A write through a handle whose name is gone
- * (unlinked while open) is applied to the store and not captured: no name remains to record it
- * under.
+ * <p><b>Op bodies</b> come from {@link StoreOps}, the same code {@link Recovery} uses for an intent
+ * a crash left unresolved.
  */
 public class CaptureFs extends PassthroughFs {
   private static final Logger LOG = LoggerFactory.getLogger(CaptureFs.class);
-  private static final int STRIPES = 256;
 
   private final JournalWriter journal;
-  private final String volume;
   private final CaptureMetrics metrics;
-  private final ReentrantReadWriteLock namespace = new ReentrantReadWriteLock();
-  private final ReentrantLock[] inodeLocks = new ReentrantLock[STRIPES];
-  private final ReentrantLock[] pathLocks = new ReentrantLock[STRIPES];
-  private final Map<Integer, Handle> handles = new ConcurrentHashMap<>();
+  private final CaptureLocks locks = new CaptureLocks();
+  private final OpenHandles handles;
+  private final StoreOps store;
   private volatile String broken;
-
-  /** An open store fd and the name its file has now (null once no name remains). */
-  private static final class Handle {
-    final long ino;
-    volatile byte[] path;
-
-    Handle(long ino, byte[] path) {
-      this.ino = ino;
-      this.path = path;
-    }
-  }
 
   public CaptureFs(int root, JournalWriter journal, CaptureMetrics metrics) {
     super(root);
     this.journal = journal;
-    this.volume = journal.meta().volume();
     this.metrics = metrics;
-    for (int i = 0; i < STRIPES; i++) {
-      inodeLocks[i] = new ReentrantLock();
-      pathLocks[i] = new ReentrantLock();
-    }
+    this.handles = new OpenHandles(root);
+    this.store = new StoreOps(journal, root);
   }
 
   /** Why the file system stopped accepting changes, or null while it works. */
@@ -140,6 +96,19 @@ public class CaptureFs extends PassthroughFs {
     List<OpDraft> ops(T result) throws PosixException;
   }
 
+  /** A store action with no result. */
+  @FunctionalInterface
+  private interface Action {
+    void run() throws PosixException;
+  }
+
+  private static Apply<Void> action(Action a) {
+    return () -> {
+      a.run();
+      return null;
+    };
+  }
+
   private void checkUsable() {
     String b = broken;
     if (b != null) {
@@ -147,6 +116,7 @@ public class CaptureFs extends PassthroughFs {
     }
   }
 
+  /** intent → apply → commit (or abort): the protocol of the class comment. */
   private <T> T captured(IntentRecord intent, Apply<T> apply, Record<T> record)
       throws PosixException {
     checkUsable();
@@ -201,112 +171,55 @@ public class CaptureFs extends PassthroughFs {
   private static long dataBytes(List<OpDraft> ops) {
     long n = 0;
     for (OpDraft d : ops) {
-      if (d.body() instanceof dev.tfs.op.schema.Write w) {
+      if (d.body() instanceof Write w) {
         n += w.getData().remaining();
       }
     }
     return n;
   }
 
-  static long now() {
-    Instant i = Instant.now();
-    return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  // ------------------------------------------------------------------ locking a call
+
+  @FunctionalInterface
+  private interface Body {
+    void run() throws PosixException;
   }
 
-  /** An op as the capture knows it, taking effect now; the journal numbers it. */
-  static OpDraft op(byte[] path, Object body, Long mtime, Long parentMtime) {
-    return new OpDraft(path, now(), body, mtime, parentMtime);
+  @FunctionalInterface
+  private interface HandleBody {
+    int run(int fd, byte[] path) throws PosixException;
   }
 
-  private Long mtimeOf(byte[] rel) throws PosixException {
-    return stat(rel).mtimeNs();
-  }
-
-  private Long parentMtime(byte[] rel) throws PosixException {
-    return stat(parentOf(rel)).mtimeNs();
-  }
-
-  private Lock inodeLock(long ino) {
-    return inodeLocks[(int) ((ino ^ (ino >>> 32)) & (STRIPES - 1))];
-  }
-
-  private static int pathStripe(byte[] rel) {
-    int h = Arrays.hashCode(rel);
-    return (h ^ (h >>> 16)) & (STRIPES - 1);
-  }
-
-  /**
-   * Locks the path stripes of {@code paths}, each once, in ascending stripe order (the one order
-   * every caller uses, so two calls locking overlapping sets cannot deadlock).
-   */
-  private int[] lockPaths(byte[]... paths) {
-    int[] s = new int[paths.length];
-    for (int i = 0; i < paths.length; i++) {
-      s[i] = pathStripe(paths[i]);
-    }
-    Arrays.sort(s);
-    int n = 0;
-    for (int i = 0; i < s.length; i++) {
-      if (n == 0 || s[n - 1] != s[i]) {
-        s[n++] = s[i];
-      }
-    }
-    int[] held = Arrays.copyOf(s, n);
-    for (int i : held) {
-      pathLocks[i].lock();
-    }
-    return held;
-  }
-
-  private void unlockPaths(int[] held) {
-    for (int i = held.length - 1; i >= 0; i--) {
-      pathLocks[held[i]].unlock();
-    }
-  }
-
-  /** Runs {@code body} under the namespace write lock (rename: it moves whole subtrees). */
+  /** Runs {@code body} under the namespace write lock (rename). */
   private int exclusiveOp(String call, String path, Body body) {
-    namespace.writeLock().lock();
+    CaptureLocks.Held held = locks.exclusive();
     try {
       body.run();
       return 0;
     } catch (Throwable t) {
       return fail(t, call, path);
     } finally {
-      namespace.writeLock().unlock();
+      held.close();
     }
   }
 
   /**
-   * Runs a namespace change {@code body} under the namespace read lock, the path locks of {@code
-   * paths} and, when {@code inodeOf} names an existing object, that object's inode lock.
+   * Runs a namespace change under the path locks of {@code paths} and, when {@code inodeOf} names
+   * an existing object, that object's inode lock.
    */
   private int namespaceOp(String call, String path, byte[][] paths, byte[] inodeOf, Body body) {
-    namespace.readLock().lock();
-    int[] held = null;
-    Lock il = null;
-    try {
-      held = lockPaths(paths);
+    try (CaptureLocks.Held held = locks.shared(paths)) {
       if (inodeOf != null) {
         // Stable while its path lock is held: only calls holding that lock change the name.
         Stat st = statOrNull(inodeOf);
         if (st != null) {
-          il = inodeLock(st.ino());
-          il.lock();
+          held.inode(st.ino());
         }
       }
       body.run();
       return 0;
     } catch (Throwable t) {
       return fail(t, call, path);
-    } finally {
-      if (il != null) {
-        il.unlock();
-      }
-      if (held != null) {
-        unlockPaths(held);
-      }
-      namespace.readLock().unlock();
     }
   }
 
@@ -315,35 +228,32 @@ public class CaptureFs extends PassthroughFs {
     return new byte[][] {parentOf(rel), rel};
   }
 
-  /**
-   * Runs {@code body} under the namespace read lock, the path lock of {@code rel} and the lock of
-   * its inode.
-   */
+  /** Runs {@code body} under the path lock of {@code rel} and the lock of its inode. */
   private int inodeOp(String call, String path, byte[] rel, Body body) {
-    namespace.readLock().lock();
-    Lock pl = pathLocks[pathStripe(rel)];
-    pl.lock();
-    try {
-      Stat s = stat(rel);
-      Lock l = inodeLock(s.ino());
-      l.lock();
-      try {
-        body.run();
-        return 0;
-      } finally {
-        l.unlock();
-      }
+    try (CaptureLocks.Held held = locks.shared(rel)) {
+      held.inode(stat(rel).ino());
+      body.run();
+      return 0;
     } catch (Throwable t) {
       return fail(t, call, path);
-    } finally {
-      pl.unlock();
-      namespace.readLock().unlock();
     }
   }
 
-  @FunctionalInterface
-  private interface Body {
-    void run() throws PosixException;
+  /**
+   * Runs {@code body} for a call on an open fh, under the path lock of the name its handle shows
+   * now (when it has one) and the inode's lock; {@code body} gets that name (null: none).
+   */
+  private int handleOp(String call, FuseFileInfo fi, HandleBody body) {
+    int fd = fd(fi);
+    OpenHandles.Handle h = handles.get(fd);
+    byte[] name = null;
+    try (CaptureLocks.Held held = locks.shared()) {
+      name = h == null ? null : h.lockName(held);
+      held.inode(h != null ? h.ino : fstat(fd).ino());
+      return body.run(fd, name);
+    } catch (Throwable t) {
+      return fail(t, call, name == null ? "(unlinked)" : Posix.show(name));
+    }
   }
 
   // ------------------------------------------------------------------ open files
@@ -352,185 +262,23 @@ public class CaptureFs extends PassthroughFs {
   public int open(String path, FuseFileInfo fi) {
     byte[] rel = Names.rel(path);
     // Under the name's path lock: a name not yet committed cannot be opened, and an unlink or
-    // rename cannot slip between opening the store file and tracking the handle's name (it
-    // would miss the handle, and writes through it would be recorded under a stale name).
-    namespace.readLock().lock();
-    Lock pl = pathLocks[pathStripe(rel)];
-    pl.lock();
+    // rename cannot slip between opening the store file and tracking the handle's name.
+    CaptureLocks.Held held = locks.shared(rel);
     try {
       int r = super.open(path, fi);
       if (r == 0) {
-        track(fd(fi), rel);
+        handles.opened(fd(fi), rel);
       }
       return r;
     } finally {
-      pl.unlock();
-      namespace.readLock().unlock();
-    }
-  }
-
-  private void track(int fd, byte[] rel) {
-    try {
-      handles.put(fd, new Handle(fstat(fd).ino(), rel));
-    } catch (PosixException e) {
-      handles.put(fd, new Handle(-1, rel));
+      held.close();
     }
   }
 
   @Override
   public int release(String path, FuseFileInfo fi) {
-    handles.remove(fd(fi));
+    handles.released(fd(fi));
     return super.release(path, fi);
-  }
-
-  /** After a rename (under the write lock): open handles follow their files. */
-  private void renamed(byte[] from, byte[] to) {
-    List<Map.Entry<Integer, Handle>> replaced = new java.util.ArrayList<>();
-    for (Map.Entry<Integer, Handle> e : handles.entrySet()) {
-      if (Arrays.equals(e.getValue().path, to)) {
-        replaced.add(e); // the file that was at 'to' lost that name
-      }
-    }
-    for (Handle h : handles.values()) {
-      byte[] p = h.path;
-      if (p != null && dev.tfs.path.OpPaths.isSelfOrDescendant(from, p)) {
-        byte[] np = new byte[to.length + p.length - from.length];
-        System.arraycopy(to, 0, np, 0, to.length);
-        System.arraycopy(p, from.length, np, to.length, p.length - from.length);
-        h.path = np;
-      }
-    }
-    for (Map.Entry<Integer, Handle> e : replaced) {
-      if (Arrays.equals(e.getValue().path, to) && e.getValue().ino != inoOf(to)) {
-        lostName(e.getKey(), e.getValue(), to);
-      }
-    }
-  }
-
-  private void unlinked(byte[] rel) {
-    for (Map.Entry<Integer, Handle> e : handles.entrySet()) {
-      if (Arrays.equals(e.getValue().path, rel)) {
-        lostName(e.getKey(), e.getValue(), rel);
-      }
-    }
-  }
-
-  private long inoOf(byte[] rel) {
-    try {
-      Stat st = Posix.statOrNull(root, rel, false);
-      return st == null ? -1 : st.ino();
-    } catch (PosixException e) {
-      return -1;
-    }
-  }
-
-  /**
-   * An open file lost the name its handle records (unlink, or a rename over it). When other hard
-   * links remain, later writes through the handle change what those names show, so the handle takes
-   * one of them; only a file with no name left is written uncaptured (nothing to record it under).
-   * Runs under rename's namespace write lock, or under unlink's locks of the removed name and of
-   * the file's inode: either way no name of this file can appear or go while it searches.
-   */
-  private void lostName(int fd, Handle h, byte[] removed) {
-    h.path = null;
-    try {
-      Stat st = fstat(fd);
-      if (st.nlink() == 0) {
-        return;
-      }
-      byte[] other = findName(st, removed);
-      h.path = other;
-      if (other == null) {
-        LOG.warn(
-            "open file {} (inode {}) lost its name but has {} other link(s) that could not be"
-                + " found; writes through it will not be captured",
-            dev.tfs.path.OpPaths.display(removed),
-            st.ino(),
-            st.nlink());
-      }
-    } catch (PosixException e) {
-      LOG.warn(
-          "cannot look for other names of {}: {}",
-          dev.tfs.path.OpPaths.display(removed),
-          e.getMessage());
-    }
-  }
-
-  /** Another name of the file {@code st} describes: the old name's directory first, then all. */
-  private byte[] findName(Stat st, byte[] removed) throws PosixException {
-    byte[] dir = removed.length == 0 ? removed : dev.tfs.path.OpPaths.parent(removed);
-    byte[] found = searchDir(st, dir, false);
-    return found != null ? found : searchDir(st, new byte[0], true);
-  }
-
-  private byte[] searchDir(Stat st, byte[] dir, boolean recurse) throws PosixException {
-    int fd = Posix.openBeneath(root, dir, Flags.O_PATH | Flags.O_DIRECTORY, 0);
-    try {
-      for (DirEntry e : Posix.list(fd)) {
-        byte[] child = dir.length == 0 ? e.name() : dev.tfs.path.OpPaths.child(dir, e.name());
-        if (e.ino() == st.ino()) {
-          Stat s = Posix.statOrNull(fd, e.name(), false);
-          if (s != null && s.ino() == st.ino() && s.dev() == st.dev()) {
-            return child;
-          }
-        }
-        if (recurse && e.type() == DirEntry.DT_DIR) {
-          byte[] found = searchDir(st, child, true);
-          if (found != null) {
-            return found;
-          }
-        }
-      }
-      return null;
-    } finally {
-      Posix.closeQuietly(fd);
-    }
-  }
-
-  /**
-   * Runs {@code body} for a call on an open fh, under the read lock, the path lock of the name the
-   * handle records (when it has one) and the inode's lock.
-   */
-  private int handleOp(String call, FuseFileInfo fi, HandleBody body) {
-    int fd = fd(fi);
-    Handle h = handles.get(fd);
-    namespace.readLock().lock();
-    Lock pl = null;
-    try {
-      while (h != null) {
-        byte[] p = h.path;
-        if (p == null) {
-          break;
-        }
-        Lock l = pathLocks[pathStripe(p)];
-        l.lock();
-        if (h.path == p) {
-          pl = l; // only an unlink holding this lock, or a rename, changes it
-          break;
-        }
-        l.unlock(); // an unlink moved the handle to another name meanwhile
-      }
-      long ino = h != null ? h.ino : fstat(fd).ino();
-      Lock l = inodeLock(ino);
-      l.lock();
-      try {
-        return body.run(fd, h == null ? null : h.path);
-      } finally {
-        l.unlock();
-      }
-    } catch (Throwable t) {
-      return fail(t, call, h == null || h.path == null ? "(unlinked)" : Posix.show(h.path));
-    } finally {
-      if (pl != null) {
-        pl.unlock();
-      }
-      namespace.readLock().unlock();
-    }
-  }
-
-  @FunctionalInterface
-  private interface HandleBody {
-    int run(int fd, byte[] path) throws PosixException;
   }
 
   // ------------------------------------------------------------------ namespace calls
@@ -539,6 +287,7 @@ public class CaptureFs extends PassthroughFs {
   public int create(String path, @mode_t long mode, FuseFileInfo fi) {
     byte[] rel = Names.rel(path);
     int flags = fi.flags.get();
+    int perms = (int) mode & 07777;
     Caller c = caller();
     return namespaceOp(
         "create",
@@ -549,22 +298,11 @@ public class CaptureFs extends PassthroughFs {
           boolean[] created = new boolean[1];
           int fd =
               captured(
-                  IntentRecord.builder(OpKind.CREATE, rel).mode((int) mode & 07777).build(),
-                  () -> storeCreate(rel, flags, (int) mode & 07777, c, created),
-                  f -> {
-                    if (!created[0]) {
-                      return List.of();
-                    }
-                    Stat s = fstat(f);
-                    return List.of(
-                        op(
-                            rel,
-                            new Create(s.permissions(), s.uid(), s.gid()),
-                            s.mtimeNs(),
-                            parentMtime(rel)));
-                  });
+                  IntentRecord.builder(OpKind.CREATE, rel).mode(perms).build(),
+                  () -> storeCreate(rel, flags, perms, c, created),
+                  f -> created[0] ? store.created(rel, fstat(f), null) : List.of());
           fi.fh.set(fd);
-          track(fd, rel);
+          handles.opened(fd, rel);
           if (!created[0] && (flags & Flags.O_TRUNC) != 0) {
             truncateFd(fd, rel, 0);
           }
@@ -574,6 +312,7 @@ public class CaptureFs extends PassthroughFs {
   @Override
   public int mkdir(String path, @mode_t long mode) {
     byte[] rel = Names.rel(path);
+    int perms = (int) mode & 07777;
     Caller c = caller();
     return namespaceOp(
         "mkdir",
@@ -582,20 +321,9 @@ public class CaptureFs extends PassthroughFs {
         null,
         () ->
             captured(
-                IntentRecord.builder(OpKind.MKDIR, rel).mode((int) mode & 07777).build(),
-                () -> {
-                  storeMkdir(rel, (int) mode & 07777, c);
-                  return null;
-                },
-                x -> {
-                  Stat s = stat(rel);
-                  return List.of(
-                      op(
-                          rel,
-                          new Mkdir(s.permissions(), s.uid(), s.gid()),
-                          s.mtimeNs(),
-                          parentMtime(rel)));
-                }));
+                IntentRecord.builder(OpKind.MKDIR, rel).mode(perms).build(),
+                action(() -> storeMkdir(rel, perms, c)),
+                x -> store.created(rel, stat(rel), null)));
   }
 
   @Override
@@ -614,18 +342,8 @@ public class CaptureFs extends PassthroughFs {
                 IntentRecord.builder(regular ? OpKind.CREATE : OpKind.MKNOD, rel)
                     .mode((int) mode)
                     .build(),
-                () -> {
-                  storeMknod(rel, (int) mode, rdev, c);
-                  return null;
-                },
-                x -> {
-                  Stat s = stat(rel);
-                  Object body =
-                      regular
-                          ? new Create(s.permissions(), s.uid(), s.gid())
-                          : new Mknod(s.mode(), s.uid(), s.gid());
-                  return List.of(op(rel, body, s.mtimeNs(), parentMtime(rel)));
-                }));
+                action(() -> storeMknod(rel, (int) mode, rdev, c)),
+                x -> store.created(rel, stat(rel), null)));
   }
 
   @Override
@@ -641,19 +359,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.builder(OpKind.SYMLINK, rel).target(t).build(),
-                () -> {
-                  storeSymlink(t, rel, c);
-                  return null;
-                },
-                x -> {
-                  Stat s = stat(rel);
-                  return List.of(
-                      op(
-                          rel,
-                          new Symlink(ByteBuffer.wrap(t), s.uid(), s.gid()),
-                          s.mtimeNs(),
-                          parentMtime(rel)));
-                }));
+                action(() -> storeSymlink(t, rel, c)),
+                x -> store.created(rel, stat(rel), t)));
   }
 
   @Override
@@ -668,12 +375,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.link(from, to),
-                () -> {
-                  storeLink(from, to);
-                  return null;
-                },
-                x ->
-                    List.of(op(from, new Link(ByteBuffer.wrap(to), parentMtime(to)), null, null))));
+                action(() -> storeLink(from, to)),
+                x -> List.of(store.link(from, to))));
   }
 
   @Override
@@ -687,12 +390,9 @@ public class CaptureFs extends PassthroughFs {
         () -> {
           captured(
               IntentRecord.of(OpKind.UNLINK, rel),
-              () -> {
-                storeUnlink(rel);
-                return null;
-              },
-              x -> List.of(op(rel, new Unlink(), null, parentMtime(rel))));
-          unlinked(rel);
+              action(() -> storeUnlink(rel)),
+              x -> List.of(store.unlink(rel)));
+          handles.unlinked(rel);
         });
   }
 
@@ -709,11 +409,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.of(OpKind.RMDIR, rel),
-                () -> {
-                  storeRmdir(rel);
-                  return null;
-                },
-                x -> List.of(op(rel, new Rmdir(), null, parentMtime(rel)))));
+                action(() -> storeRmdir(rel)),
+                x -> List.of(store.rmdir(rel))));
   }
 
   @Override
@@ -726,18 +423,9 @@ public class CaptureFs extends PassthroughFs {
         () -> {
           captured(
               IntentRecord.rename(from, to),
-              () -> {
-                storeRename(from, to);
-                return null;
-              },
-              x ->
-                  List.of(
-                      op(
-                          from,
-                          new Rename(ByteBuffer.wrap(to), parentMtime(to)),
-                          null,
-                          parentMtime(from))));
-          renamed(from, to);
+              action(() -> storeRename(from, to)),
+              x -> List.of(store.rename(from, to)));
+          handles.renamed(from, to);
         });
   }
 
@@ -754,19 +442,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.builder(OpKind.SETATTR, rel).mode(perms).build(),
-                () -> {
-                  storeChmod(rel, perms);
-                  return null;
-                },
-                x -> {
-                  Stat s = stat(rel);
-                  return List.of(
-                      op(
-                          rel,
-                          SetAttr.newBuilder().setMode(s.permissions()).build(),
-                          s.mtimeNs(),
-                          null));
-                }));
+                action(() -> storeChmod(rel, perms)),
+                x -> List.of(store.setAttr(rel, stat(rel), AttrFields.chmod()))));
   }
 
   @Override
@@ -784,25 +461,8 @@ public class CaptureFs extends PassthroughFs {
                     .uid(u == -1 ? null : u)
                     .gid(g == -1 ? null : g)
                     .build(),
-                () -> {
-                  storeChown(rel, u, g);
-                  return null;
-                },
-                x -> {
-                  Stat s = stat(rel);
-                  SetAttr.Builder a = SetAttr.newBuilder();
-                  if (u != -1) {
-                    a.setUid(s.uid());
-                  }
-                  if (g != -1) {
-                    a.setGid(s.gid());
-                  }
-                  // chown may clear set-user/group-ID bits: record the mode it left.
-                  if (!s.isSymlink()) {
-                    a.setMode(s.permissions());
-                  }
-                  return List.of(op(rel, a.build(), s.mtimeNs(), null));
-                }));
+                action(() -> storeChown(rel, u, g)),
+                x -> List.of(store.setAttr(rel, stat(rel), AttrFields.chown(u != -1, g != -1)))));
   }
 
   @Override
@@ -819,21 +479,13 @@ public class CaptureFs extends PassthroughFs {
                     .atime(t[0] == Posix.OMIT || t[0] == Posix.NOW ? null : t[0])
                     .mtime(t[1] == Posix.OMIT || t[1] == Posix.NOW ? null : t[1])
                     .build(),
-                () -> {
-                  storeUtimens(rel, t[0], t[1]);
-                  return null;
-                },
-                x -> {
-                  Stat s = stat(rel);
-                  SetAttr.Builder a = SetAttr.newBuilder();
-                  if (t[0] != Posix.OMIT) {
-                    a.setAtime(s.atimeNs());
-                  }
-                  if (t[1] != Posix.OMIT) {
-                    a.setMtime(s.mtimeNs());
-                  }
-                  return List.of(op(rel, a.build(), s.mtimeNs(), null));
-                }));
+                action(() -> storeUtimens(rel, t[0], t[1])),
+                x ->
+                    List.of(
+                        store.setAttr(
+                            rel,
+                            stat(rel),
+                            AttrFields.utimens(t[0] != Posix.OMIT, t[1] != Posix.OMIT)))));
   }
 
   @Override
@@ -846,11 +498,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.truncate(rel, size),
-                () -> {
-                  storeTruncate(rel, size);
-                  return null;
-                },
-                x -> List.of(op(rel, new Truncate(size), mtimeOf(rel), null))));
+                action(() -> storeTruncate(rel, size)),
+                x -> List.of(store.truncate(rel, stat(rel)))));
   }
 
   private void truncateFd(int fd, byte[] rel, long size) throws PosixException {
@@ -860,11 +509,8 @@ public class CaptureFs extends PassthroughFs {
     }
     captured(
         IntentRecord.truncate(rel, size),
-        () -> {
-          Posix.ftruncate(fd, size);
-          return null;
-        },
-        x -> List.of(op(rel, new Truncate(size), fstat(fd).mtimeNs(), null)));
+        action(() -> Posix.ftruncate(fd, size)),
+        x -> List.of(store.truncate(rel, fstat(fd))));
   }
 
   @Override
@@ -891,17 +537,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.builder(OpKind.SETXATTR, rel).xattrName(n).build(),
-                () -> {
-                  storeSetxattr(rel, n, v, flags);
-                  return null;
-                },
-                x ->
-                    List.of(
-                        op(
-                            rel,
-                            new SetXattr(ByteBuffer.wrap(n), ByteBuffer.wrap(v)),
-                            null,
-                            null))));
+                action(() -> storeSetxattr(rel, n, v, flags)),
+                x -> List.of(store.setXattr(rel, n, v))));
   }
 
   @Override
@@ -915,11 +552,8 @@ public class CaptureFs extends PassthroughFs {
         () ->
             captured(
                 IntentRecord.builder(OpKind.REMOVEXATTR, rel).xattrName(n).build(),
-                () -> {
-                  storeRemovexattr(rel, n);
-                  return null;
-                },
-                x -> List.of(op(rel, new RemoveXattr(ByteBuffer.wrap(n)), null, null))));
+                action(() -> storeRemovexattr(rel, n)),
+                x -> List.of(store.removeXattr(rel, n))));
   }
 
   // ------------------------------------------------------------------ data calls
@@ -945,7 +579,7 @@ public class CaptureFs extends PassthroughFs {
                 // The one copy the journal needs: kernel buffer -> record bytes.
                 byte[] data = new byte[n];
                 buf.get(0, data, 0, n);
-                return journal.writeOps(rel, offset, data, 0, n, now(), fstat(fd).mtimeNs());
+                return store.write(rel, offset, data, 0, n, fstat(fd).mtimeNs());
               });
         });
   }
@@ -967,11 +601,8 @@ public class CaptureFs extends PassthroughFs {
                   .offset(off)
                   .length(length)
                   .build(),
-              () -> {
-                Posix.fallocate(fd, mode, off, length);
-                return null;
-              },
-              x -> List.of(op(rel, new Fallocate(mode, off, length), fstat(fd).mtimeNs(), null)));
+              action(() -> Posix.fallocate(fd, mode, off, length)),
+              x -> List.of(store.fallocate(rel, mode, off, length, fstat(fd))));
           return 0;
         });
   }

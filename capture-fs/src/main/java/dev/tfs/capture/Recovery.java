@@ -1,32 +1,15 @@
 package dev.tfs.capture;
 
-import static dev.tfs.capture.CaptureFs.now;
-import static dev.tfs.capture.CaptureFs.op;
-
+import dev.tfs.capture.StoreOps.AttrFields;
 import dev.tfs.journal.Intent;
 import dev.tfs.journal.IntentRecord;
 import dev.tfs.journal.JournalWriter;
 import dev.tfs.journal.OpDraft;
-import dev.tfs.op.schema.Create;
-import dev.tfs.op.schema.Fallocate;
-import dev.tfs.op.schema.Link;
-import dev.tfs.op.schema.Mkdir;
-import dev.tfs.op.schema.Mknod;
-import dev.tfs.op.schema.RemoveXattr;
-import dev.tfs.op.schema.Rename;
-import dev.tfs.op.schema.Rmdir;
-import dev.tfs.op.schema.SetAttr;
-import dev.tfs.op.schema.SetXattr;
-import dev.tfs.op.schema.Symlink;
-import dev.tfs.op.schema.Truncate;
-import dev.tfs.op.schema.Unlink;
-import dev.tfs.path.OpPaths;
+import dev.tfs.op.OpKind;
 import dev.tfs.posix.Flags;
 import dev.tfs.posix.Posix;
 import dev.tfs.posix.PosixException;
 import dev.tfs.posix.Stat;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,174 +71,61 @@ public final class Recovery {
     return Posix.statOrNull(root, p, false);
   }
 
-  private static Long parentMtime(int root, byte[] p) throws PosixException {
-    Stat s = st(root, OpPaths.parent(p));
-    return s == null ? null : s.mtimeNs();
-  }
-
+  /**
+   * The ops an unresolved intent became on the store, or none when it evidently did not happen. One
+   * arm per {@link OpKind}, no default: a new kind does not compile until its recovery is decided
+   * (an intent silently aborted after a crash would lose a change the store has, G1).
+   */
   static List<OpDraft> opsFor(JournalWriter journal, int root, IntentRecord r)
       throws PosixException {
+    StoreOps store = new StoreOps(journal, root);
     byte[] p = r.path();
     Stat s = p.length == 0 ? Posix.stat(root, p, false) : st(root, p);
-    List<OpDraft> out = new ArrayList<>();
-    switch (r.kind()) {
-      case WRITE:
-        {
-          if (s == null || !s.isRegular() || s.size() <= r.offset()) {
-            return out;
-          }
-          long len = Math.min(r.length(), s.size() - r.offset());
-          byte[] data = new byte[(int) len];
-          int fd = Posix.openat(root, p, Flags.O_RDONLY | Flags.O_NOFOLLOW, 0);
-          try {
-            byte[] buf = new byte[(int) Math.min(len, 1 << 20)];
-            int done = 0;
-            while (done < len) {
-              int n =
-                  Posix.pread(fd, buf, (int) Math.min(buf.length, len - done), r.offset() + done);
-              if (n <= 0) {
-                break;
-              }
-              System.arraycopy(buf, 0, data, done, n);
-              done += n;
-            }
-          } finally {
-            Posix.closeQuietly(fd);
-          }
-          return journal.writeOps(p, r.offset(), data, 0, data.length, now(), s.mtimeNs());
+    return switch (r.kind()) {
+      case WRITE -> s == null ? List.of() : store.writtenOnStore(p, s, r.offset(), r.length());
+      case TRUNCATE -> s != null && s.isRegular() ? List.of(store.truncate(p, s)) : List.of();
+      case FALLOCATE -> {
+        if (s == null || !s.isRegular()) {
+          yield List.of();
         }
-      case TRUNCATE:
-        if (s != null && s.isRegular()) {
-          out.add(op(p, new Truncate(s.size()), s.mtimeNs(), null));
+        // Redone: fallocate is idempotent, and redoing it is simpler than finding out.
+        int fd = Posix.openat(root, p, Flags.O_WRONLY | Flags.O_NOFOLLOW, 0);
+        try {
+          Posix.fallocate(fd, r.mode(), r.offset(), r.length());
+        } finally {
+          Posix.closeQuietly(fd);
         }
-        return out;
-      case FALLOCATE:
-        if (s != null && s.isRegular()) {
-          int fd = Posix.openat(root, p, Flags.O_WRONLY | Flags.O_NOFOLLOW, 0);
-          try {
-            Posix.fallocate(fd, r.mode(), r.offset(), r.length());
-          } finally {
-            Posix.closeQuietly(fd);
-          }
-          Stat after = Posix.stat(root, p, false);
-          out.add(op(p, new Fallocate(r.mode(), r.offset(), r.length()), after.mtimeNs(), null));
-        }
-        return out;
-      case CREATE:
-        if (s != null && s.isRegular()) {
-          out.add(
-              op(
-                  p,
-                  new Create(s.permissions(), s.uid(), s.gid()),
-                  s.mtimeNs(),
-                  parentMtime(root, p)));
-          if (s.size() > 0) {
-            // Cannot happen (the creator never got the fd), but never leave content unlogged.
-            out.add(op(p, new Truncate(s.size()), s.mtimeNs(), null));
-          }
-        }
-        return out;
-      case MKDIR:
-        if (s != null && s.isDirectory()) {
-          out.add(
-              op(
-                  p,
-                  new Mkdir(s.permissions(), s.uid(), s.gid()),
-                  s.mtimeNs(),
-                  parentMtime(root, p)));
-        }
-        return out;
-      case MKNOD:
-        if (s != null && (s.isFifo() || s.isSocket())) {
-          out.add(op(p, new Mknod(s.mode(), s.uid(), s.gid()), s.mtimeNs(), parentMtime(root, p)));
-        }
-        return out;
-      case SYMLINK:
-        if (s != null && s.isSymlink()) {
-          byte[] target = Posix.readlink(root, p);
-          out.add(
-              op(
-                  p,
-                  new Symlink(ByteBuffer.wrap(target), s.uid(), s.gid()),
-                  s.mtimeNs(),
-                  parentMtime(root, p)));
-        }
-        return out;
-      case UNLINK:
-        if (s == null) {
-          out.add(op(p, new Unlink(), null, parentMtime(root, p)));
-        }
-        return out;
-      case RMDIR:
-        if (s == null) {
-          out.add(op(p, new Rmdir(), null, parentMtime(root, p)));
-        }
-        return out;
-      case RENAME:
-        {
-          byte[] to = r.to();
-          if (s == null && st(root, to) != null) {
-            out.add(
-                op(
-                    p,
-                    new Rename(ByteBuffer.wrap(to), parentMtime(root, to)),
-                    null,
-                    parentMtime(root, p)));
-          }
-          return out;
-        }
-      case LINK:
-        {
-          byte[] to = r.to();
-          Stat t = st(root, to);
-          if (s != null && t != null && s.ino() == t.ino() && s.dev() == t.dev()) {
-            out.add(op(p, new Link(ByteBuffer.wrap(to), parentMtime(root, to)), null, null));
-          }
-          return out;
-        }
-      case SETATTR:
-        if (s != null) {
-          SetAttr.Builder a = SetAttr.newBuilder();
-          if (r.mode() != null && !s.isSymlink()) {
-            a.setMode(s.permissions());
-          }
-          if (r.uid() != null) {
-            a.setUid(s.uid());
-          }
-          if (r.gid() != null) {
-            a.setGid(s.gid());
-          }
-          // utimens intents of UTIME_NOW carry no time: record both times then.
-          boolean times = r.mode() == null && r.uid() == null && r.gid() == null;
-          if (r.atime() != null || times) {
-            a.setAtime(s.atimeNs());
-          }
-          if (r.mtime() != null || times) {
-            a.setMtime(s.mtimeNs());
-          }
-          out.add(op(p, a.build(), s.mtimeNs(), null));
-        }
-        return out;
-      case SETXATTR:
-        if (s != null) {
-          byte[] v = Posix.getxattr(root, p, r.xattrName());
-          if (v != null) {
-            out.add(
-                op(
-                    p,
-                    new SetXattr(ByteBuffer.wrap(r.xattrName()), ByteBuffer.wrap(v)),
-                    null,
-                    null));
-          }
-        }
-        return out;
-      case REMOVEXATTR:
-        if (s != null && Posix.getxattr(root, p, r.xattrName()) == null) {
-          out.add(op(p, new RemoveXattr(ByteBuffer.wrap(r.xattrName())), null, null));
-        }
-        return out;
-      default:
-        return out;
-    }
+        yield List.of(
+            store.fallocate(p, r.mode(), r.offset(), r.length(), Posix.stat(root, p, false)));
+      }
+      case CREATE, MKDIR, MKNOD, SYMLINK -> {
+        // Logged when the object exists with the type the intent makes.
+        List<OpDraft> ops = store.created(p, s, null);
+        yield !ops.isEmpty() && ops.get(0).kind() == r.kind() ? ops : List.of();
+      }
+      case UNLINK -> s == null ? List.of(store.unlink(p)) : List.of();
+      case RMDIR -> s == null ? List.of(store.rmdir(p)) : List.of();
+      case RENAME ->
+          s == null && st(root, r.to()) != null ? List.of(store.rename(p, r.to())) : List.of();
+      case LINK -> {
+        Stat t = st(root, r.to());
+        yield s != null && t != null && s.ino() == t.ino() && s.dev() == t.dev()
+            ? List.of(store.link(p, r.to()))
+            : List.of();
+      }
+      case SETATTR -> s != null ? List.of(store.setAttr(p, s, AttrFields.of(r))) : List.of();
+      case SETXATTR -> {
+        byte[] v = s == null ? null : Posix.getxattr(root, p, r.xattrName());
+        yield v != null ? List.of(store.setXattr(p, r.xattrName(), v)) : List.of();
+      }
+      case REMOVEXATTR ->
+          s != null && Posix.getxattr(root, p, r.xattrName()) == null
+              ? List.of(store.removeXattr(p, r.xattrName()))
+              : List.of();
+      case SNAPSHOT_BEGIN, SNAPSHOT_END ->
+          // Bootstrap commits its ops without intents: such an intent was never written by tfs.
+          throw new IllegalStateException(
+              "unexpected " + r.kind().label() + " intent in the journal: " + r);
+    };
   }
 }
