@@ -111,7 +111,7 @@ final class StoreOps {
       byte[] t = target != null ? target : Posix.readlink(root, p);
       return new Symlink(ByteBuffer.wrap(t), s.uid(), s.gid());
     } else if (s.isFifo() || s.isSocket()) {
-      return new Mknod(s.mode(), s.uid(), s.gid());
+      return new Mknod(s.mode(), s.uid(), s.gid(), 0L);
     }
     return null;
   }

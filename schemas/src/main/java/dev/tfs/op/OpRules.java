@@ -32,11 +32,18 @@ public final class OpRules {
   /** Linux XATTR_SIZE_MAX. */
   public static final int MAX_XATTR_VALUE_BYTES = 65536;
 
-  /** S_IFMT and the two special file types tfs captures. */
+  /** S_IFMT and the special file types tfs captures. */
   public static final int S_IFMT = 0170000;
 
   public static final int S_IFIFO = 0010000;
   public static final int S_IFSOCK = 0140000;
+  public static final int S_IFCHR = 0020000;
+  public static final int S_IFBLK = 0060000;
+
+  /** Linux's kernel dev_t: 12 bits of major, 20 bits of minor. */
+  public static final int MAX_DEVICE_MAJOR = (1 << 12) - 1;
+
+  public static final int MAX_DEVICE_MINOR = (1 << 20) - 1;
 
   private OpRules() {}
 
@@ -45,8 +52,9 @@ public final class OpRules {
    *
    * <p>Rules: a valid volume name; epoch &gt; 0; seq &ge; 1; partition &ge; 0; 0 &le;
    * partitionPrevSeq &lt; seq; a valid path (not the root for kinds that name a file); valid
-   * rename/link targets; permission bits within 07777; FIFO or socket for mknod; offsets and sizes
-   * within [0, {@link #MAX_FILE_BYTES}]; symlink targets and xattr names non-empty and without NUL.
+   * rename/link targets; permission bits within 07777; FIFO, socket or a device within Linux's
+   * major/minor limits for mknod; offsets and sizes within [0, {@link #MAX_FILE_BYTES}]; symlink
+   * targets and xattr names non-empty and without NUL.
    */
   public static String problem(OpRecord op) {
     if (op.getVolume() == null || !Volumes.isValid(op.getVolume())) {
@@ -99,12 +107,19 @@ public final class OpRules {
       case CREATE -> modeProblem(((Create) body).getMode());
       case MKDIR -> modeProblem(((Mkdir) body).getMode());
       case MKNOD -> {
-        int mode = ((Mknod) body).getMode();
-        int type = mode & S_IFMT;
-        if (type != S_IFIFO && type != S_IFSOCK) {
-          yield "mknod type " + Integer.toOctalString(type) + " is not a FIFO or a socket";
-        }
-        yield modeProblem(mode & ~S_IFMT);
+        Mknod m = (Mknod) body;
+        int type = m.getMode() & S_IFMT;
+        String p =
+            switch (type) {
+              case S_IFIFO, S_IFSOCK ->
+                  m.getRdev() == 0 ? null : "a FIFO or socket has no device number";
+              case S_IFCHR, S_IFBLK -> deviceProblem(m.getRdev());
+              default ->
+                  "mknod type "
+                      + Integer.toOctalString(type)
+                      + " is not a FIFO, a socket or a device";
+            };
+        yield p != null ? p : modeProblem(m.getMode() & ~S_IFMT);
       }
       case WRITE -> {
         Write w = (Write) body;
@@ -170,6 +185,33 @@ public final class OpRules {
       throw new IllegalArgumentException("invalid op (seq " + op.getSeq() + "): " + p);
     }
     return op;
+  }
+
+  /** Major number of a glibc-encoded dev_t (gnu_dev_major). */
+  public static long deviceMajor(long rdev) {
+    return ((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL);
+  }
+
+  /** Minor number of a glibc-encoded dev_t (gnu_dev_minor). */
+  public static long deviceMinor(long rdev) {
+    return ((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL);
+  }
+
+  private static String deviceProblem(long rdev) {
+    long major = deviceMajor(rdev);
+    long minor = deviceMinor(rdev);
+    if (major > MAX_DEVICE_MAJOR || minor > MAX_DEVICE_MINOR) {
+      return "device number "
+          + major
+          + ":"
+          + minor
+          + " is beyond Linux's limits ("
+          + MAX_DEVICE_MAJOR
+          + ":"
+          + MAX_DEVICE_MINOR
+          + ")";
+    }
+    return null;
   }
 
   private static String modeProblem(int mode) {

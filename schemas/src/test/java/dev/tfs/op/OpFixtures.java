@@ -46,7 +46,7 @@ public final class OpFixtures {
     ops.add(op(ops, "dir/file.txt", new Write(1L << 20, buf("sparse tail")), T0 + 6, null));
     ops.add(op(ops, "dir/file.txt", new Truncate(5L), T0 + 7, null));
     ops.add(op(ops, "dir/file.txt", new Fallocate(1, 0L, 4096L), T0 + 8, null));
-    ops.add(op(ops, "dir/fifo", new Mknod(OpRules.S_IFIFO | 0600, 0, 0), T0 + 9, T0 + 9));
+    ops.add(op(ops, "dir/fifo", new Mknod(OpRules.S_IFIFO | 0600, 0, 0, 0L), T0 + 9, T0 + 9));
     ops.add(
         op(ops, "dir/file.txt", new Link(ByteBuffer.wrap(bytes("dir/hard")), T0 + 10), null, null));
     ops.add(
