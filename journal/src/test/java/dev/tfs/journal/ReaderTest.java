@@ -31,7 +31,7 @@ class ReaderTest {
   @TempDir Path dir;
 
   /** The op with seq {@code i}: mostly small, every 10th a 128 KiB write with known content. */
-  private static OpRecord.Builder op(int i) {
+  private static OpDraft op(int i) {
     if (i % 10 == 0) {
       byte[] data = new byte[128 * 1024];
       Arrays.fill(data, (byte) i);
