@@ -1,6 +1,7 @@
 package dev.tfs.source;
 
 import dev.tfs.connect.PluginVersion;
+import dev.tfs.journal.AckWatermark;
 import dev.tfs.journal.JournalCorruptException;
 import dev.tfs.journal.JournalEntry;
 import dev.tfs.journal.JournalEpochChangedException;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Connect reported it and every lower seq through {@link #commitRecord} (a contiguous
- *       watermark, {@link AckTracker});
+ *       watermark, {@link AckWatermark});
  *   <li>Connect's offset store holds a committed offset at or above it: the task reads the offset
  *       back ({@code offsetStorageReader()}) after Connect called {@link #commit()}, at most every
  *       {@code tfs.ack.interval.ms};
@@ -130,7 +131,7 @@ public class TreeSourceTask extends SourceTask {
   /** A journal failure met after some ops of a batch: thrown by the next poll. */
   private ConnectException pendingFailure;
 
-  private final AckTracker tracker = new AckTracker();
+  private final AckWatermark tracker = new AckWatermark(0);
   private final AtomicLong commits = new AtomicLong();
   private long commitsAtLastAck;
   private long lastAckNanos;
