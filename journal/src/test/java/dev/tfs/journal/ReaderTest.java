@@ -162,6 +162,30 @@ class ReaderTest {
   }
 
   @Test
+  void newestSeqIsALowerBoundThatNeedsNoSegmentNames() {
+    try (JournalWriter w = JournalWriter.open(dir, options().segmentBytes(4096).build())) {
+      try (JournalReader r = JournalReader.open(dir)) {
+        assertThat(r.newestSeq()).isZero();
+        for (int i = 1; i <= 100; i++) {
+          w.commit(0, create("k" + i));
+        }
+        List<Path> segs = segments(dir);
+        assertThat(segs).hasSizeGreaterThan(2);
+        long newestFirst =
+            Format.segmentFirstSeq(segs.get(segs.size() - 1).getFileName().toString());
+        // without reading: every op before the newest segment
+        assertThat(r.newestSeq()).isEqualTo(newestFirst - 1);
+        r.seek(1);
+        for (int i = 1; i <= 100; i++) {
+          assertThat(r.poll().seq()).isEqualTo(i);
+        }
+        // and every op the reader passed
+        assertThat(r.newestSeq()).isEqualTo(100);
+      }
+    }
+  }
+
+  @Test
   void aReaderOvertakenByDeletionSaysSo() {
     try (JournalWriter w = JournalWriter.open(dir, options().segmentBytes(4096).build())) {
       for (int i = 1; i <= 100; i++) {
