@@ -64,6 +64,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Disk I/O goes through {@link RandomAccessFile}, not a FileChannel, because an interrupt of any
  * FUSE thread in the middle of a FileChannel write would close the channel for everyone.
+ *
+ * <p>Structure: this class is the append path (intents, commits, aborts, rolls, fsyncs) and the
+ * public API. {@link JournalDirectory} holds the directory (lock, meta, epochs, segment creation),
+ * {@link JournalLoader} restores the state at open, {@link JournalAcks} keeps the acknowledged seq,
+ * the quota accounting and retention, and {@link GroupSyncer} is the group-fsync clock.
  */
 public final class JournalWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JournalWriter.class);
@@ -107,8 +112,8 @@ public final class JournalWriter implements AutoCloseable {
   /** Highest seq whose entry is completely written (published after {@link #written}). */
   private volatile long lastWrittenSeq;
 
-  /** Tells readers how far they may ship; null until recovery is done. */
-  private SyncedMark mark;
+  /** Tells readers how far they may ship. */
+  private final SyncedMark mark;
 
   /** Time commits held the append lock (ns), for the benchmark's per-op critical section. */
   private long lockHeldNanos;
