@@ -453,15 +453,9 @@ public final class IntentRecord {
       if (to != null && OpPaths.problem(to) != null) {
         throw new IllegalArgumentException(kind.label() + " intent: to: " + OpPaths.problem(to));
       }
-      if ((kind == OpKind.RENAME || kind == OpKind.LINK) && (to == null || to.length == 0)) {
-        throw new IllegalArgumentException(kind.label() + " intent needs a non-root 'to' path");
-      }
-      if ((kind == OpKind.WRITE || kind == OpKind.FALLOCATE)
-          && (offset == null || length == null)) {
-        throw new IllegalArgumentException(kind.label() + " intent needs offset and length");
-      }
-      if (kind == OpKind.TRUNCATE && size == null) {
-        throw new IllegalArgumentException("truncate intent needs a size");
+      String missing = missingField();
+      if (missing != null) {
+        throw new IllegalArgumentException(missing);
       }
       for (Long v : new Long[] {offset, length, size}) {
         if (v != null && v < 0) {
@@ -476,6 +470,33 @@ public final class IntentRecord {
         throw new IllegalArgumentException("intent xattr name longer than " + MAX_NAME_BYTES);
       }
       return new IntentRecord(this);
+    }
+
+    /** What the kind requires and is not set, null when complete; a new kind must say here. */
+    private String missingField() {
+      return switch (kind) {
+        case RENAME, LINK ->
+            to == null || to.length == 0
+                ? kind.label() + " intent needs a non-root 'to' path"
+                : null;
+        case WRITE, FALLOCATE ->
+            offset == null || length == null
+                ? kind.label() + " intent needs offset and length"
+                : null;
+        case TRUNCATE -> size == null ? "truncate intent needs a size" : null;
+        case CREATE,
+                MKDIR,
+                MKNOD,
+                UNLINK,
+                RMDIR,
+                SYMLINK,
+                SETATTR,
+                SETXATTR,
+                REMOVEXATTR,
+                SNAPSHOT_BEGIN,
+                SNAPSHOT_END ->
+            null;
+      };
     }
   }
 }

@@ -294,6 +294,30 @@ public final class JournalReader implements AutoCloseable {
     }
   }
 
+  /**
+   * The seq of the newest op the journal is known to hold, found cheaply (one directory listing, no
+   * segment read): the higher of the last seq before the newest segment (every older segment is
+   * complete) and the last seq this reader passed. Ops appended to the newest segment beyond this
+   * reader are not counted, so it is a lower bound, exact right after the writer rolls; 0 for an
+   * empty journal. Meant for lag estimates; call it about once a second, not per op.
+   *
+   * @throws JournalException on I/O failure
+   */
+  public long newestSeq() {
+    checkOpen();
+    long newestFirst;
+    try {
+      List<Path> files = Format.listSegments(dir);
+      newestFirst =
+          files.isEmpty()
+              ? 0
+              : Format.segmentFirstSeq(files.get(files.size() - 1).getFileName().toString());
+    } catch (IOException e) {
+      throw new JournalException("cannot list " + dir + ": " + e, e);
+    }
+    return Math.max(Math.max(0, newestFirst - 1), expected - 1);
+  }
+
   @Override
   public void close() {
     closed = true;

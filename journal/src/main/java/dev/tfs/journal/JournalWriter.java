@@ -5,21 +5,11 @@ import dev.tfs.op.schema.Write;
 import dev.tfs.path.OpPaths;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -74,42 +64,40 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Disk I/O goes through {@link RandomAccessFile}, not a FileChannel, because an interrupt of any
  * FUSE thread in the middle of a FileChannel write would close the channel for everyone.
+ *
+ * <p>Structure: this class is the append path (intents, commits, aborts, rolls, fsyncs) and the
+ * public API. {@link JournalDirectory} holds the directory (lock, meta, epochs, segment creation),
+ * {@link JournalLoader} restores the state at open, {@link JournalAcks} keeps the acknowledged seq,
+ * the quota accounting and retention, and {@link GroupSyncer} is the group-fsync clock.
  */
 public final class JournalWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JournalWriter.class);
 
-  /** Poll interval of the acked file while a caller is blocked on the quota. */
-  private static final long BLOCKED_POLL_MILLIS = 10;
-
   private final Path dir;
+  private final JournalDirectory directory;
   private final JournalOptions opts;
   private final JournalMeta meta;
   private final OpEncoder encoder;
   private final WriteChunker chunker;
-  private final int maxBody;
-  private final long checkpointBytes;
-  private final FileChannel lockChannel;
-  private final FileLock fileLock;
+
+  /** The acknowledged seq, the quota's share of ops, retention; guarded by lock. */
+  private final JournalAcks acks;
+
+  /** Serializes {@link #advanceAck}: taken before lock, never while holding it. */
+  private final Object retention = new Object();
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition space = lock.newCondition();
   private final ReentrantLock syncLock = new ReentrantLock();
 
   // Guarded by lock (active is also read by the syncer under syncLock; rolls hold both).
-  private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+  private final ArrayDeque<Segment> segments;
   private volatile Segment active;
   private long nextSeq;
   private final long[] lastSeqs;
   private long nextIntentId;
-  private final Map<Long, Pending> unresolved = new LinkedHashMap<>();
+  private final Map<Long, PendingIntent> unresolved;
   private long intentBytes;
-  private long opBytesTotal;
-  private long ackedOpBytes;
-
-  /** {seq, opBytesTotal after seq}, at most one per checkpointBytes of OP entries. */
-  private final ArrayDeque<long[]> checkpoints = new ArrayDeque<>();
-
-  private long ackedSeq;
   private volatile int waiters;
   private long blockedNanos;
 
@@ -124,8 +112,8 @@ public final class JournalWriter implements AutoCloseable {
   /** Highest seq whose entry is completely written (published after {@link #written}). */
   private volatile long lastWrittenSeq;
 
-  /** Tells readers how far they may ship; null until recovery is done. */
-  private SyncedMark mark;
+  /** Tells readers how far they may ship. */
+  private final SyncedMark mark;
 
   /** Time commits held the append lock (ns), for the benchmark's per-op critical section. */
   private long lockHeldNanos;
@@ -133,38 +121,58 @@ public final class JournalWriter implements AutoCloseable {
   private volatile boolean closed;
   private volatile JournalException failure;
 
-  private final Object wake = new Object();
+  /** Null unless durability is GROUP. */
+  private final GroupSyncer syncer;
 
-  /** The group syncer's clock; close() notifies it so the thread ends at once. */
-  private final Object tick = new Object();
-
-  private boolean kick;
-  private final Thread ackPoller;
-  private final Thread groupSyncer;
-
-  private JournalWriter(Path dir, JournalOptions opts, FileChannel lockChannel, FileLock fileLock)
-      throws IOException {
-    this.dir = dir;
+  private JournalWriter(JournalDirectory directory, JournalOptions opts) throws IOException {
+    this.directory = directory;
+    this.dir = directory.path();
     this.opts = opts;
-    this.lockChannel = lockChannel;
-    this.fileLock = fileLock;
-    this.meta = loadOrCreateMeta();
+    this.meta = directory.loadOrCreateMeta(opts);
     this.encoder = new OpEncoder(meta.volume(), meta.epoch(), meta.partitions());
     this.chunker = new WriteChunker(meta.maxRecordBytes());
-    this.maxBody = Format.maxBody(meta.maxRecordBytes());
-    this.checkpointBytes = Math.max(1, opts.spoolMaxBytes() / 4096);
-    this.lastSeqs = new long[meta.partitions()];
-    deleteLeftoverTempFiles();
-    recover();
-    this.ackPoller = new Thread(this::pollAcks, "tfs-journal-acks-" + meta.volume());
-    this.ackPoller.setDaemon(true);
-    this.ackPoller.start();
+    this.acks = new JournalAcks(dir, meta.epoch(), opts.spoolMaxBytes() / 4096);
+    directory.deleteLeftoverTempFiles();
+    JournalLoader.Loaded st = new JournalLoader(directory, meta, acks).load();
+    this.segments = st.segments;
+    this.unresolved = st.unresolved;
+    this.lastSeqs = st.lastSeqs;
+    this.nextSeq = st.nextSeq;
+    this.nextIntentId = st.nextIntentId;
+    this.intentBytes = st.intentBytes;
+    this.active = st.active();
+    this.lastWrittenSeq = nextSeq - 1;
+    // NONE promises nothing beyond the write itself: readers may ship whatever is written.
+    this.mark =
+        SyncedMark.open(
+            dir, meta.epoch(), opts.durability() == Durability.NONE ? Long.MAX_VALUE : nextSeq - 1);
+    advanceAck(st.acked);
+    if (!unresolved.isEmpty()) {
+      log.warn(
+          "journal {}: {} intents were unresolved when the previous writer stopped; they must be"
+              + " reconciled",
+          dir,
+          unresolved.size());
+    }
+    log.info(
+        "journal {}: opened epoch {} at seq {} ({} segments, acknowledged up to {})",
+        dir,
+        meta.epoch(),
+        nextSeq,
+        segments.size(),
+        st.acked);
+    acks.startPoller(
+        "tfs-journal-acks-" + meta.volume(),
+        opts.ackPollMillis(),
+        () -> waiters > 0,
+        this::advanceAck);
     if (opts.durability() == Durability.GROUP) {
-      this.groupSyncer = new Thread(this::groupSync, "tfs-journal-fsync-" + meta.volume());
-      this.groupSyncer.setDaemon(true);
-      this.groupSyncer.start();
+      this.syncer =
+          new GroupSyncer(
+              "tfs-journal-fsync-" + meta.volume(), opts.groupCommitMillis(), this::groupSync);
+      this.syncer.start();
     } else {
-      this.groupSyncer = null;
+      this.syncer = null;
     }
   }
 
@@ -182,58 +190,17 @@ public final class JournalWriter implements AutoCloseable {
   public static JournalWriter open(Path dir, JournalOptions opts) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(opts, "opts");
-    FileChannel ch = null;
+    JournalDirectory d = null;
     try {
-      Files.createDirectories(dir);
-      ch =
-          FileChannel.open(
-              dir.resolve(Format.LOCK),
-              StandardOpenOption.CREATE,
-              StandardOpenOption.READ,
-              StandardOpenOption.WRITE);
-      FileLock fl;
-      try {
-        fl = ch.tryLock();
-      } catch (OverlappingFileLockException e) {
-        fl = null; // held by this JVM
-      }
-      if (fl == null) {
-        String holder;
-        try {
-          holder = Files.readString(dir.resolve(Format.LOCK), StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-          holder = "";
-        }
-        holder = holder.isEmpty() ? "unknown" : holder;
-        throw new JournalLockedException(
-            "journal "
-                + dir
-                + " is already open for writing by process "
-                + holder
-                + " (see "
-                + dir.resolve(Format.LOCK)
-                + "); only one tfs-capture may write a journal: stop that process or use another"
-                + " journal directory",
-            holder);
-      }
-      ch.truncate(0);
-      ch.write(
-          ByteBuffer.wrap(
-              (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
-          0);
-      ch.force(true);
-      JournalWriter w = new JournalWriter(dir, opts, ch, fl);
-      ch = null;
+      d = JournalDirectory.lock(dir);
+      JournalWriter w = new JournalWriter(d, opts);
+      d = null;
       return w;
     } catch (IOException e) {
       throw ioFailure(dir, "open the journal", e);
     } finally {
-      if (ch != null) {
-        try {
-          ch.close(); // also releases the lock
-        } catch (IOException e) {
-          log.debug("closing {} failed", dir.resolve(Format.LOCK), e);
-        }
+      if (d != null) {
+        d.close(); // releases the lock
       }
     }
   }
@@ -262,7 +229,7 @@ public final class JournalWriter implements AutoCloseable {
     lock.lock();
     try {
       List<Intent> out = new ArrayList<>(unresolved.size());
-      for (Pending p : unresolved.values()) {
+      for (PendingIntent p : unresolved.values()) {
         out.add(new Intent(p.id, p.record));
       }
       return out;
@@ -299,7 +266,7 @@ public final class JournalWriter implements AutoCloseable {
       Format.putLong(frame, Format.FRAME + 1, id);
       Format.putInt(frame, 4, Format.crc(frame, Format.FRAME, bodyLen));
       appendLocked(frame, 0, frame.length);
-      Pending p = new Pending(id, record, active, frame.length);
+      PendingIntent p = new PendingIntent(id, record, active, frame.length);
       unresolved.put(id, p);
       active.pins++;
       intentBytes += frame.length;
@@ -355,7 +322,7 @@ public final class JournalWriter implements AutoCloseable {
         // when unresolved intents alone fill the quota (they are freed only by their commits).
         awaitSpace();
       }
-      Pending pending = null;
+      PendingIntent pending = null;
       if (intentId != 0) {
         pending = unresolved.get(intentId);
         if (pending == null) {
@@ -396,8 +363,7 @@ public final class JournalWriter implements AutoCloseable {
         lastSeqs[p.partition] = seq;
         active.lastSeq = seq;
         lastWrittenSeq = seq;
-        opBytesTotal += p.length;
-        maybeCheckpoint(seq);
+        acks.opAppended(seq, p.length);
       }
       if (pending != null) {
         resolveLocked(pending);
@@ -432,7 +398,7 @@ public final class JournalWriter implements AutoCloseable {
     lock.lock();
     try {
       checkUsable();
-      Pending p = unresolved.get(intentId);
+      PendingIntent p = unresolved.get(intentId);
       if (p == null) {
         throw new IllegalArgumentException(
             "intent "
@@ -536,15 +502,15 @@ public final class JournalWriter implements AutoCloseable {
       }
       return new JournalStats(
           nextSeq,
-          ackedSeq,
-          nextSeq - 1 - ackedSeq,
+          acks.ackedSeq(),
+          nextSeq - 1 - acks.ackedSeq(),
           unshippedLocked(),
           bytes,
           segments.size(),
           unresolved.size(),
           waiters,
           blockedNanos,
-          fsyncs.get());
+          fsyncs.get() + directory.fsyncs());
     } finally {
       lock.unlock();
     }
@@ -568,14 +534,10 @@ public final class JournalWriter implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    synchronized (wake) {
-      wake.notifyAll();
+    acks.stopPoller();
+    if (syncer != null) {
+      syncer.stop();
     }
-    synchronized (tick) {
-      tick.notifyAll();
-    }
-    joinQuietly(ackPoller);
-    joinQuietly(groupSyncer);
     IOException error = null;
     lock.lock();
     syncLock.lock();
@@ -609,12 +571,7 @@ public final class JournalWriter implements AutoCloseable {
     } finally {
       syncLock.unlock();
       lock.unlock();
-      try {
-        fileLock.release();
-        lockChannel.close();
-      } catch (IOException e) {
-        log.debug("releasing {} failed", dir.resolve(Format.LOCK), e);
-      }
+      directory.close();
     }
     if (error != null) {
       throw ioFailure(dir, "fsync and close the journal at close", error);
@@ -647,12 +604,12 @@ public final class JournalWriter implements AutoCloseable {
     long t0 = System.nanoTime();
     boolean interrupted = false;
     waiters++;
-    kickPoller();
+    acks.kick();
     try {
       while (unshippedLocked() >= opts.spoolMaxBytes()) {
         checkUsable();
         try {
-          space.await(BLOCKED_POLL_MILLIS * 5, TimeUnit.MILLISECONDS);
+          space.await(JournalAcks.BLOCKED_POLL_MILLIS * 5, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
           // Never drop an op: keep waiting, but let the caller see the interrupt afterwards.
           interrupted = true;
@@ -668,7 +625,7 @@ public final class JournalWriter implements AutoCloseable {
   }
 
   private long unshippedLocked() {
-    return opBytesTotal - ackedOpBytes + intentBytes;
+    return acks.unshippedOpBytes() + intentBytes;
   }
 
   /** partitionPrevSeq of each op of a commit that starts at {@code first}. */
@@ -687,14 +644,7 @@ public final class JournalWriter implements AutoCloseable {
     return prevs;
   }
 
-  private void maybeCheckpoint(long seq) {
-    long base = checkpoints.isEmpty() ? ackedOpBytes : checkpoints.peekLast()[1];
-    if (opBytesTotal - base >= checkpointBytes) {
-      checkpoints.addLast(new long[] {seq, opBytesTotal});
-    }
-  }
-
-  private void resolveLocked(Pending p) {
+  private void resolveLocked(PendingIntent p) {
     unresolved.remove(p.id);
     p.segment.pins--;
     intentBytes -= p.bytes;
@@ -766,7 +716,7 @@ public final class JournalWriter implements AutoCloseable {
   private void maybeRoll() {
     Segment a = active;
     // A segment without ops is never rolled: the next segment would get the same name (first seq).
-    if (a.bytes < opts.segmentBytes() || a.lastSeq < a.firstSeq) {
+    if (a.bytes < opts.segmentBytes() || a.holdsNoOp()) {
       return;
     }
     syncLock.lock();
@@ -778,7 +728,7 @@ public final class JournalWriter implements AutoCloseable {
       synced = written;
       mark.publish(lastWrittenSeq);
       SegmentHeader h = new SegmentHeader(meta.epoch(), nextSeq, nextIntentId, lastSeqs.clone());
-      Segment s = createSegment(h);
+      Segment s = directory.createSegment(h);
       try {
         s.raf = new RandomAccessFile(s.path.toFile(), "rw");
         s.raf.seek(s.bytes);
@@ -804,473 +754,35 @@ public final class JournalWriter implements AutoCloseable {
     }
   }
 
-  /** Creates a segment file holding only its header, durably (temp file, fsync, rename). */
-  private Segment createSegment(SegmentHeader h) throws IOException {
-    String name = Format.segmentName(h.firstSeq);
-    Path file = dir.resolve(name);
-    Path tmp = dir.resolve(name + ".tmp-" + ProcessHandle.current().pid());
-    try {
-      try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
-        raf.setLength(0);
-        raf.write(h.encode());
-        raf.getFD().sync();
-      }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      Format.fsyncDir(dir);
-      fsyncs.incrementAndGet();
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-    Segment s = new Segment(file, h.firstSeq);
-    s.bytes = h.size();
-    return s;
-  }
-
   // ---------------------------------------------------------------- acknowledgements
-
-  private void kickPoller() {
-    synchronized (wake) {
-      kick = true;
-      wake.notifyAll();
-    }
-  }
-
-  private void pollAcks() {
-    while (!closed) {
-      synchronized (wake) {
-        if (closed) {
-          return;
-        }
-        if (!kick) {
-          try {
-            wake.wait(waiters > 0 ? BLOCKED_POLL_MILLIS : opts.ackPollMillis());
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-        kick = false;
-      }
-      if (closed) {
-        return;
-      }
-      try {
-        advanceAck(AckFile.read(dir, meta.epoch()));
-      } catch (IOException | RuntimeException e) {
-        log.warn("journal {}: reading {} failed: {}", dir, Format.ACKED, e.toString());
-      }
-    }
-  }
 
   /** Moves the acknowledged seq forward, frees quota and deletes segments no longer needed. */
   private void advanceAck(long seq) {
-    List<Segment> doomed = new ArrayList<>();
-    lock.lock();
-    try {
-      if (seq > ackedSeq) {
-        if (seq >= nextSeq) {
-          log.error(
-              "journal {}: {} says seq {} was acknowledged, but the last seq is {}; ignored",
-              dir,
-              Format.ACKED,
-              seq,
-              nextSeq - 1);
-          seq = ackedSeq;
-        }
-        ackedSeq = seq;
-        while (!checkpoints.isEmpty() && checkpoints.peekFirst()[0] <= seq) {
-          ackedOpBytes = checkpoints.pollFirst()[1];
-        }
-        if (seq >= nextSeq - 1) {
-          ackedOpBytes = opBytesTotal;
-          checkpoints.clear();
-        }
-        space.signalAll();
-      }
-      while (segments.size() > 1) {
-        Segment s = segments.peekFirst();
-        if (s == active || s.lastSeq > ackedSeq || s.pins > 0) {
-          break;
-        }
-        doomed.add(segments.pollFirst());
-      }
-    } finally {
-      lock.unlock();
-    }
-    for (Segment s : doomed) {
+    // One caller at a time (the poller and acknowledge() race): when acknowledge() returns, the
+    // segments it freed are gone from the disk too, not only from the list another caller took.
+    synchronized (retention) {
+      List<Segment> released;
+      lock.lock();
       try {
-        Files.deleteIfExists(s.path);
-        log.debug("journal {}: deleted acknowledged segment {}", dir, s.name);
-      } catch (IOException e) {
-        log.warn("journal {}: could not delete acknowledged segment {}: {}", dir, s.path, e);
+        if (acks.advance(seq, nextSeq - 1)) {
+          space.signalAll();
+        }
+        released = acks.takeReleasable(segments, active);
+      } finally {
+        lock.unlock();
       }
+      acks.delete(released);
     }
   }
 
+  /** One tick of the group syncer: fsyncs what was written since the last fsync. */
   private void groupSync() {
-    while (!closed) {
-      synchronized (tick) {
-        if (closed) {
-          return; // close() set it before notifying under this monitor: no wake-up is missed
-        }
-        try {
-          tick.wait(opts.groupCommitMillis());
-        } catch (InterruptedException e) {
-          return;
-        }
+    if (!closed && written > synced && failure == null) {
+      try {
+        syncTo(written);
+      } catch (JournalException e) {
+        log.error("journal {}: group fsync failed; appends will fail from now on", dir, e);
       }
-      if (!closed && written > synced && failure == null) {
-        try {
-          syncTo(written);
-        } catch (JournalException e) {
-          log.error("journal {}: group fsync failed; appends will fail from now on", dir, e);
-        }
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- open and recovery
-
-  private JournalMeta loadOrCreateMeta() throws IOException {
-    JournalMeta m;
-    try {
-      m = JournalMeta.read(dir);
-    } catch (NoSuchFileException e) {
-      List<Path> segs = Format.listSegments(dir);
-      if (!segs.isEmpty()) {
-        throw new JournalCorruptException(
-            dir
-                + " holds "
-                + segs.size()
-                + " journal segments but no "
-                + Format.META
-                + ": restore it from a backup, or move the directory away to start a new journal"
-                + " (new epoch)",
-            Format.META,
-            -1);
-      }
-      return createMeta();
-    }
-    List<String> diffs = new ArrayList<>();
-    if (!m.volume().equals(opts.volume())) {
-      diffs.add("volume '" + m.volume() + "' (options say '" + opts.volume() + "')");
-    }
-    if (m.partitions() != opts.partitions()) {
-      diffs.add(m.partitions() + " partitions (options say " + opts.partitions() + ")");
-    }
-    if (m.maxRecordBytes() != opts.maxRecordBytes()) {
-      diffs.add(
-          "maxRecordBytes " + m.maxRecordBytes() + " (options say " + opts.maxRecordBytes() + ")");
-    }
-    if (!diffs.isEmpty()) {
-      throw new JournalException(
-          "journal "
-              + dir
-              + " (epoch "
-              + m.epoch()
-              + ") was created with "
-              + String.join(", ", diffs)
-              + ". These are fixed for the life of a journal: every op's partition and partition"
-              + " chain depend on them. Configure the journal's values, or let the shipper drain"
-              + " the journal, stop tfs-capture and move the directory away to start a new journal"
-              + " (a new epoch: mirrors stop and must be rebuilt)");
-    }
-    return m;
-  }
-
-  /**
-   * A new journal: the epoch is the current time in ms, but strictly greater than every epoch in
-   * {@code journal.epochs-seen} (which gets the new one appended first), so a journal recreated in
-   * the same directory gets a new epoch even if the clock stepped back.
-   */
-  private JournalMeta createMeta() throws IOException {
-    Path seenFile = dir.resolve(Format.EPOCHS_SEEN);
-    String seen = "";
-    long maxSeen = 0;
-    if (Files.exists(seenFile)) {
-      seen = Files.readString(seenFile, StandardCharsets.UTF_8);
-      for (String line : seen.split("\n")) {
-        try {
-          if (!line.isBlank() && !line.startsWith("#")) {
-            maxSeen = Math.max(maxSeen, Long.parseLong(line.strip()));
-          }
-        } catch (NumberFormatException e) {
-          log.warn("{}: ignoring unreadable line '{}'", seenFile, line);
-        }
-      }
-    }
-    long epoch = Math.max(System.currentTimeMillis(), maxSeen + 1);
-    if (!seen.isEmpty() && !seen.endsWith("\n")) {
-      seen += "\n";
-    }
-    Format.writeAtomically(seenFile, (seen + epoch + "\n").getBytes(StandardCharsets.UTF_8));
-    JournalMeta m =
-        new JournalMeta(
-            Format.VERSION, opts.volume(), epoch, opts.partitions(), opts.maxRecordBytes());
-    Format.writeAtomically(dir.resolve(Format.META), m.toBytes());
-    log.info("journal {}: created for volume {} with epoch {}", dir, m.volume(), epoch);
-    return m;
-  }
-
-  /**
-   * Removes temp files (name {@code <file>.tmp-<pid>[-<random>]}) left by processes that died while
-   * replacing a file; those of live processes (a reader acknowledging right now) stay.
-   */
-  private void deleteLeftoverTempFiles() throws IOException {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.tmp-*")) {
-      for (Path p : ds) {
-        String n = p.getFileName().toString();
-        String pid = n.substring(n.lastIndexOf(".tmp-") + 5);
-        int dash = pid.indexOf('-');
-        pid = dash < 0 ? pid : pid.substring(0, dash);
-        boolean alive;
-        try {
-          long id = Long.parseLong(pid);
-          alive =
-              id != ProcessHandle.current().pid()
-                  && ProcessHandle.of(id).map(ProcessHandle::isAlive).orElse(false);
-        } catch (NumberFormatException e) {
-          continue; // not ours
-        }
-        if (!alive) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
-
-  /** Scans every segment, restores the state, cuts a torn tail and opens the last segment. */
-  private void recover() throws IOException {
-    long acked = AckFile.read(dir, meta.epoch());
-    List<Path> files = Format.listSegments(dir);
-    long expected = -1;
-    long intentIds = 1;
-    for (int i = 0; i < files.size(); i++) {
-      boolean newest = i == files.size() - 1;
-      try (SegmentReader r = SegmentReader.open(files.get(i), meta.partitions(), maxBody)) {
-        SegmentHeader h = r.header;
-        if (h.epoch != meta.epoch()) {
-          throw new JournalCorruptException(
-              "segment "
-                  + r.path
-                  + " belongs to epoch "
-                  + h.epoch
-                  + " but "
-                  + Format.META
-                  + " says "
-                  + meta.epoch()
-                  + ": segments of two journals are mixed in one directory; move the stray"
-                  + " segment away",
-              r.name,
-              0);
-        }
-        if (expected < 0) {
-          expected = h.firstSeq;
-          System.arraycopy(h.lastSeqs, 0, lastSeqs, 0, lastSeqs.length);
-        } else if (h.firstSeq != expected) {
-          throw new JournalCorruptException(
-              "seq gap: expected "
-                  + expected
-                  + ", found segment "
-                  + r.name
-                  + " starting at "
-                  + h.firstSeq
-                  + " (position 0); a segment is missing",
-              r.name,
-              0);
-        } else if (!java.util.Arrays.equals(h.lastSeqs, lastSeqs)) {
-          throw new JournalCorruptException(
-              "segment "
-                  + r.name
-                  + " header's partition chain state differs from the ops before it",
-              r.name,
-              0);
-        }
-        intentIds = Math.max(intentIds, h.nextIntentId);
-        Segment seg = new Segment(r.path, h.firstSeq);
-        long pos = r.headerBytes();
-        while (true) {
-          SegmentReader.Status st = r.read(pos);
-          if (st == SegmentReader.Status.END) {
-            break;
-          }
-          if (st != SegmentReader.Status.ENTRY) {
-            String problem = r.problem;
-            if (!newest) {
-              throw new JournalCorruptException(
-                  "segment "
-                      + r.path
-                      + " is damaged at position "
-                      + pos
-                      + " ("
-                      + problem
-                      + ") and is not the newest segment, so this is not a torn write",
-                  r.name,
-                  pos);
-            }
-            long after = r.validEntryAfter(pos);
-            if (after >= 0) {
-              throw new JournalCorruptException(
-                  "segment "
-                      + r.path
-                      + " is damaged at position "
-                      + pos
-                      + " ("
-                      + problem
-                      + "), and valid entries follow at position "
-                      + after
-                      + ", so this is not a torn write; ops would be lost by cutting it."
-                      + " Restore the journal from a backup, or copy the segment away and cut it"
-                      + " at "
-                      + pos
-                      + " by hand if losing those ops is acceptable",
-                  r.name,
-                  pos);
-            }
-            long size = r.length();
-            log.warn(
-                "journal {}: cutting a torn entry off segment {} at position {} ({} bytes: {});"
-                    + " the writer stopped while appending it",
-                dir,
-                r.name,
-                pos,
-                size - pos,
-                problem);
-            try (RandomAccessFile rw = new RandomAccessFile(r.path.toFile(), "rw")) {
-              rw.setLength(pos);
-              rw.getFD().sync();
-            }
-            break;
-          }
-          switch (r.type) {
-            case Format.OP:
-              if (r.seq != expected) {
-                throw new JournalCorruptException(
-                    "seq gap: expected "
-                        + expected
-                        + ", found "
-                        + r.seq
-                        + " in segment "
-                        + r.name
-                        + " at position "
-                        + pos,
-                    r.name,
-                    pos);
-              }
-              lastSeqs[r.partition] = r.seq;
-              seg.lastSeq = r.seq;
-              expected++;
-              if (r.seq > acked) {
-                opBytesTotal += r.entryBytes;
-                maybeCheckpoint(r.seq);
-              }
-              if (r.intentId != 0) {
-                resolveRecovered(r.intentId);
-              }
-              break;
-            case Format.INTENT:
-              IntentRecord rec;
-              try {
-                rec = r.intent();
-              } catch (IllegalArgumentException e) {
-                throw new JournalCorruptException(
-                    "intent "
-                        + r.intentId
-                        + " in segment "
-                        + r.name
-                        + " at position "
-                        + pos
-                        + " does not decode: "
-                        + e.getMessage(),
-                    r.name,
-                    pos);
-              }
-              unresolved.put(r.intentId, new Pending(r.intentId, rec, seg, r.entryBytes));
-              seg.pins++;
-              intentBytes += r.entryBytes;
-              intentIds = Math.max(intentIds, r.intentId + 1);
-              break;
-            default:
-              resolveRecovered(r.intentId);
-              break;
-          }
-          pos = r.next;
-        }
-        seg.bytes = pos;
-        segments.addLast(seg);
-      }
-    }
-    if (segments.isEmpty()) {
-      if (acked > 0) {
-        throw new JournalCorruptException(
-            "journal "
-                + dir
-                + " has no segments, but "
-                + Format.ACKED
-                + " says seq "
-                + acked
-                + " was shipped: the segments were removed. Move the directory away to start a new"
-                + " journal (new epoch)",
-            Format.ACKED,
-            -1);
-      }
-      expected = 1;
-      Segment s = createSegment(new SegmentHeader(meta.epoch(), 1, 1, new long[lastSeqs.length]));
-      segments.addLast(s);
-    }
-    nextSeq = expected;
-    nextIntentId = intentIds;
-    if (acked > nextSeq - 1) {
-      throw new JournalCorruptException(
-          Format.ACKED
-              + " in "
-              + dir
-              + " says seq "
-              + acked
-              + " reached Kafka, but the journal ends at seq "
-              + (nextSeq - 1)
-              + ": it lost its tail (a power loss under durability GROUP or NONE?). New ops would"
-              + " reuse seqs Kafka already holds. Move the directory away to start a new journal"
-              + " (new epoch); mirrors stop and must be rebuilt",
-          Format.ACKED,
-          -1);
-    }
-    ackedSeq = acked;
-    Segment last = segments.peekLast();
-    last.raf = new RandomAccessFile(last.path.toFile(), "rw");
-    if (last.raf.length() != last.bytes) {
-      throw new JournalException(
-          "segment " + last.path + " changed while the journal was being opened");
-    }
-    last.raf.seek(last.bytes);
-    last.raf.getFD().sync(); // what recovery kept is durable now: readers may ship all of it
-    active = last;
-    lastWrittenSeq = nextSeq - 1;
-    // NONE promises nothing beyond the write itself: readers may ship whatever is written.
-    mark =
-        SyncedMark.open(
-            dir, meta.epoch(), opts.durability() == Durability.NONE ? Long.MAX_VALUE : nextSeq - 1);
-    advanceAck(acked);
-    if (!unresolved.isEmpty()) {
-      log.warn(
-          "journal {}: {} intents were unresolved when the previous writer stopped; they must be"
-              + " reconciled",
-          dir,
-          unresolved.size());
-    }
-    log.info(
-        "journal {}: opened epoch {} at seq {} ({} segments, acknowledged up to {})",
-        dir,
-        meta.epoch(),
-        nextSeq,
-        segments.size(),
-        acked);
-  }
-
-  private void resolveRecovered(long intentId) {
-    Pending p = unresolved.remove(intentId);
-    if (p != null) {
-      p.segment.pins--;
-      intentBytes -= p.bytes;
     }
   }
 
@@ -1291,55 +803,5 @@ public final class JournalWriter implements AutoCloseable {
     }
     return new JournalException(
         "journal I/O error: cannot " + what + " (journal directory " + dir + "): " + e, e);
-  }
-
-  private static void joinQuietly(Thread t) {
-    if (t == null) {
-      return;
-    }
-    try {
-      t.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** A retained segment file. */
-  private static final class Segment {
-    final Path path;
-    final String name;
-    final long firstSeq;
-
-    /** Highest OP seq in the segment, firstSeq - 1 while it has none. */
-    long lastSeq;
-
-    long bytes;
-
-    /** Unresolved intents recorded in this segment: it is kept while any remain. */
-    int pins;
-
-    RandomAccessFile raf;
-
-    Segment(Path path, long firstSeq) {
-      this.path = path;
-      this.name = path.getFileName().toString();
-      this.firstSeq = firstSeq;
-      this.lastSeq = firstSeq - 1;
-    }
-  }
-
-  /** An unresolved intent. */
-  private static final class Pending {
-    final long id;
-    final IntentRecord record;
-    final Segment segment;
-    final int bytes;
-
-    Pending(long id, IntentRecord record, Segment segment, int bytes) {
-      this.id = id;
-      this.record = record;
-      this.segment = segment;
-      this.bytes = bytes;
-    }
   }
 }

@@ -50,7 +50,7 @@ class ConcurrencyTest {
                         w.abort(id); // the store op failed
                         continue;
                       }
-                      long seq = w.commit(id, create(path).setTime(i));
+                      long seq = w.commit(id, withTime(create(path), i));
                       committedBy.put(seq, tt + ":" + i);
                     }
                   } catch (Throwable e) {
@@ -98,5 +98,9 @@ class ConcurrencyTest {
         lastOfThread.put(thread, step);
       }
     }
+  }
+
+  private static OpDraft withTime(OpDraft d, long timeNanos) {
+    return new OpDraft(d.path(), timeNanos, d.body(), d.mtime(), d.parentMtime());
   }
 }

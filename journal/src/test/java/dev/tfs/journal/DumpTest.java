@@ -2,7 +2,6 @@ package dev.tfs.journal;
 
 import static dev.tfs.journal.TestSupport.T0;
 import static dev.tfs.journal.TestSupport.bytes;
-import static dev.tfs.journal.TestSupport.create;
 import static dev.tfs.journal.TestSupport.entryPositions;
 import static dev.tfs.journal.TestSupport.flipByte;
 import static dev.tfs.journal.TestSupport.options;
@@ -14,12 +13,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tfs.op.OpKind;
 import dev.tfs.op.schema.Mkdir;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.SnapshotBegin;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,18 +33,13 @@ class DumpTest {
   void smallJournal() {
     try (JournalWriter w = JournalWriter.open(dir, options().build())) {
       meta = w.meta();
-      w.commit(
-          0,
-          OpRecord.newBuilder()
-              .setPath(ByteBuffer.wrap(new byte[0]))
-              .setTime(T0)
-              .setOp(new SnapshotBegin(0L, 0L)));
+      w.commit(0, new OpDraft(new byte[0], T0, new SnapshotBegin(0L, 0L), null, null));
       long mk = w.intent(IntentRecord.of(OpKind.MKDIR, bytes("d")));
-      w.commit(mk, create("d").setOp(new Mkdir(0755, 0, 0)).setMtime(null));
+      w.commit(mk, new OpDraft(bytes("d"), T0, new Mkdir(0755, 0, 0), null, T0));
       long wr = w.intent(IntentRecord.write(new byte[] {'d', '/', (byte) 0xff}, 0, 5));
-      OpRecord.Builder b = write("x", 0, bytes("hello"));
-      b.setPath(ByteBuffer.wrap(new byte[] {'d', '/', (byte) 0xff}));
-      w.commit(wr, b);
+      OpDraft x = write("x", 0, bytes("hello"));
+      w.commit(
+          wr, new OpDraft(new byte[] {'d', '/', (byte) 0xff}, x.timeNanos(), x.body(), null, null));
       long ab = w.intent(IntentRecord.rename(bytes("d"), bytes("e")));
       w.abort(ab);
       w.acknowledge(1);

@@ -2,7 +2,6 @@ package dev.tfs.journal;
 
 import dev.tfs.op.OpKind;
 import dev.tfs.op.schema.Create;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Write;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -58,10 +57,12 @@ public final class JournalBenchmark {
       for (int i = 0; i < mib * 8; i++) {
         w.commit(
             0,
-            OpRecord.newBuilder()
-                .setPath(ByteBuffer.wrap(("f" + (i % 100)).getBytes(StandardCharsets.UTF_8)))
-                .setTime(i)
-                .setOp(new Write(0L, ByteBuffer.wrap(data))));
+            new OpDraft(
+                ("f" + (i % 100)).getBytes(StandardCharsets.UTF_8),
+                i,
+                new Write(0L, ByteBuffer.wrap(data)),
+                null,
+                null));
       }
     }
     long t0 = System.nanoTime();
@@ -115,14 +116,13 @@ public final class JournalBenchmark {
                   while (System.nanoTime() < deadline) {
                     String path = "t" + tt + "/f" + (i++ % 1000);
                     byte[] p = path.getBytes(StandardCharsets.UTF_8);
-                    OpRecord.Builder b =
-                        OpRecord.newBuilder().setPath(ByteBuffer.wrap(p)).setTime(i);
+                    OpDraft b;
                     IntentRecord intent;
                     if (big) {
-                      b.setOp(new Write(0L, ByteBuffer.wrap(data))).setMtime((long) i);
+                      b = new OpDraft(p, i, new Write(0L, ByteBuffer.wrap(data)), (long) i, null);
                       intent = IntentRecord.write(p, 0, data.length);
                     } else {
-                      b.setOp(new Create(0644, 0, 0)).setMtime((long) i).setParentMtime((long) i);
+                      b = new OpDraft(p, i, new Create(0644, 0, 0), (long) i, (long) i);
                       intent = IntentRecord.of(OpKind.CREATE, p);
                     }
                     long id = w.intent(intent);

@@ -31,7 +31,7 @@ class ReaderTest {
   @TempDir Path dir;
 
   /** The op with seq {@code i}: mostly small, every 10th a 128 KiB write with known content. */
-  private static OpRecord.Builder op(int i) {
+  private static OpDraft op(int i) {
     if (i % 10 == 0) {
       byte[] data = new byte[128 * 1024];
       Arrays.fill(data, (byte) i);
@@ -157,6 +157,30 @@ class ReaderTest {
             .hasMessageContaining("the journal starts at seq " + first);
         r.seek(first);
         assertThat(r.poll().seq()).isEqualTo(first);
+      }
+    }
+  }
+
+  @Test
+  void newestSeqIsALowerBoundThatNeedsNoSegmentNames() {
+    try (JournalWriter w = JournalWriter.open(dir, options().segmentBytes(4096).build())) {
+      try (JournalReader r = JournalReader.open(dir)) {
+        assertThat(r.newestSeq()).isZero();
+        for (int i = 1; i <= 100; i++) {
+          w.commit(0, create("k" + i));
+        }
+        List<Path> segs = segments(dir);
+        assertThat(segs).hasSizeGreaterThan(2);
+        long newestFirst =
+            Format.segmentFirstSeq(segs.get(segs.size() - 1).getFileName().toString());
+        // without reading: every op before the newest segment
+        assertThat(r.newestSeq()).isEqualTo(newestFirst - 1);
+        r.seek(1);
+        for (int i = 1; i <= 100; i++) {
+          assertThat(r.poll().seq()).isEqualTo(i);
+        }
+        // and every op the reader passed
+        assertThat(r.newestSeq()).isEqualTo(100);
       }
     }
   }

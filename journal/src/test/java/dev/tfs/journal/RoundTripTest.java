@@ -1,9 +1,11 @@
 package dev.tfs.journal;
 
 import static dev.tfs.journal.TestSupport.CODEC;
+import static dev.tfs.journal.TestSupport.T0;
 import static dev.tfs.journal.TestSupport.bytes;
 import static dev.tfs.journal.TestSupport.create;
 import static dev.tfs.journal.TestSupport.decode;
+import static dev.tfs.journal.TestSupport.draft;
 import static dev.tfs.journal.TestSupport.options;
 import static dev.tfs.journal.TestSupport.readAll;
 import static dev.tfs.journal.TestSupport.write;
@@ -15,7 +17,6 @@ import dev.tfs.op.Ops;
 import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Write;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,17 +33,11 @@ class RoundTripTest {
   void everyOpKindRoundTripsExactly() {
     List<OpRecord> fixtures = OpFixtures.everyKind();
     JournalMeta meta;
+    List<Long> seqs = new ArrayList<>();
     try (JournalWriter w = JournalWriter.open(dir, options().build())) {
       meta = w.meta();
       for (OpRecord f : fixtures) {
-        OpRecord.Builder b = OpRecord.newBuilder(f);
-        long seq = w.commit(0, b);
-        // commit fills in what the journal owns, on the caller's builder
-        assertThat(b.getSeq()).isEqualTo(seq);
-        assertThat(b.getVolume()).isEqualTo("vol");
-        assertThat(b.getEpoch()).isEqualTo(meta.epoch());
-        assertThat(b.getPartition())
-            .isEqualTo(KafkaPartitioner.partition(Ops.path(f), meta.partitions()));
+        seqs.add(w.commit(0, draft(f)));
       }
     }
     List<JournalEntry> entries = readAll(dir);
@@ -51,6 +46,12 @@ class RoundTripTest {
       OpRecord f = fixtures.get(i);
       JournalEntry e = entries.get(i);
       OpRecord got = decode(e);
+      // the journal fills in what it owns: the seq commit returned, its volume, epoch, partition
+      assertThat(got.getSeq()).isEqualTo(seqs.get(i));
+      assertThat(got.getVolume()).isEqualTo("vol");
+      assertThat(got.getEpoch()).isEqualTo(meta.epoch());
+      assertThat(got.getPartition())
+          .isEqualTo(KafkaPartitioner.partition(Ops.path(f), meta.partitions()));
       OpRecord expected =
           OpRecord.newBuilder(f)
               .setVolume("vol")
@@ -73,17 +74,21 @@ class RoundTripTest {
   void seqsAreDenseAndPartitionChainsLinkEachPartition() {
     Random rnd = new Random(42);
     int n = 300;
+    Map<Long, Long> firstOfCommit = new HashMap<>();
     try (JournalWriter w = JournalWriter.open(dir, options().partitions(7).build())) {
       for (int i = 0; i < n; ) {
         // single ops and multi-op commits, with repeated paths in one commit
         int batch = 1 + rnd.nextInt(4);
-        List<OpRecord.Builder> ops = new ArrayList<>();
+        List<OpDraft> ops = new ArrayList<>();
+        int before = i;
         for (int j = 0; j < batch && i < n; j++, i++) {
           ops.add(create("d/f" + rnd.nextInt(40)));
         }
         long first = w.commit(0, ops);
+        // the ops got consecutive seqs from first, in list order (read back below)
+        assertThat(first).isEqualTo(before + 1);
         for (int j = 0; j < ops.size(); j++) {
-          assertThat(ops.get(j).getSeq()).isEqualTo(first + j);
+          firstOfCommit.put(first + j, first);
         }
       }
       assertThat(w.stats().nextSeq()).isEqualTo(n + 1);
@@ -95,6 +100,7 @@ class RoundTripTest {
       OpRecord op = decode(e);
       assertThat(e.seq()).isEqualTo(i + 1);
       assertThat(op.getSeq()).isEqualTo(i + 1);
+      assertThat(firstOfCommit).containsKey(op.getSeq());
       assertThat(op.getPartition()).isEqualTo(e.partition());
       assertThat(op.getPartitionPrevSeq())
           .as("prev of seq %d in partition %d", e.seq(), e.partition())
@@ -110,7 +116,7 @@ class RoundTripTest {
     new Random(7).nextBytes(data);
     int chunks;
     try (JournalWriter w = JournalWriter.open(dir, options().build())) {
-      List<OpRecord.Builder> ops = w.writeOps(bytes("big"), 100, data, 0, data.length, 5L, 6L);
+      List<OpDraft> ops = w.writeOps(bytes("big"), 100, data, 0, data.length, 5L, 6L);
       chunks = ops.size();
       assertThat(chunks).isEqualTo(4);
       w.commit(0, ops);
@@ -137,11 +143,13 @@ class RoundTripTest {
       assertThatThrownBy(() -> w.commit(0, List.of(create("fine"), create("a/../b"))))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("'..'");
-      // incomplete: no time, no op
-      assertThatThrownBy(
-              () -> w.commit(0, OpRecord.newBuilder().setPath(ByteBuffer.wrap(bytes("x")))))
+      // incomplete: no op body (a draft cannot be built without one), or not an op body
+      assertThatThrownBy(() -> w.commit(0, new OpDraft(bytes("x"), T0, null, null, null)))
+          .isInstanceOf(NullPointerException.class)
+          .hasMessageContaining("body");
+      assertThatThrownBy(() -> w.commit(0, new OpDraft(bytes("x"), T0, "no body", null, null)))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("incomplete op");
+          .hasMessageContaining("not an op body");
       // too large for one record: must be chunked
       assertThatThrownBy(() -> w.commit(0, write("x", 0, new byte[600 * 1024])))
           .isInstanceOf(IllegalArgumentException.class)
@@ -167,7 +175,7 @@ class RoundTripTest {
     for (OpRecord f : OpFixtures.everyKind()) {
       for (long seq : seqs) {
         long prev = seq / 3;
-        OpEncoder.Prepared p = enc.prepare(OpRecord.newBuilder(f));
+        OpEncoder.Prepared p = enc.prepare(draft(f));
         enc.frame(p, seq, prev, 9);
         OpRecord expected =
             OpRecord.newBuilder(f)

@@ -1,26 +1,17 @@
 package dev.tfs.source;
 
 import dev.tfs.connect.PluginVersion;
-import dev.tfs.journal.JournalCorruptException;
 import dev.tfs.journal.JournalEntry;
-import dev.tfs.journal.JournalEpochChangedException;
 import dev.tfs.journal.JournalException;
 import dev.tfs.journal.JournalMeta;
 import dev.tfs.journal.JournalNotReadyException;
 import dev.tfs.journal.JournalReader;
-import dev.tfs.op.OpCodec;
-import dev.tfs.registry.SchemaRegistryClient;
-import dev.tfs.registry.SchemaRegistryException;
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -54,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Connect reported it and every lower seq through {@link #commitRecord} (a contiguous
- *       watermark, {@link AckTracker});
+ *       watermark, {@link dev.tfs.journal.AckWatermark}; the bookkeeping is {@link SourceAcks});
  *   <li>Connect's offset store holds a committed offset at or above it: the task reads the offset
  *       back ({@code offsetStorageReader()}) after Connect called {@link #commit()}, at most every
  *       {@code tfs.ack.interval.ms};
@@ -108,7 +99,7 @@ public class TreeSourceTask extends SourceTask {
   private long pollIntervalMs;
   private long ackIntervalNanos;
   private String registryUrl;
-  private int schemaId = -1;
+  private ValueFramer framer;
 
   private final Object lock = new Object();
   private JournalReader reader;
@@ -121,24 +112,19 @@ public class TreeSourceTask extends SourceTask {
   /** The highest seq read from the journal in this run, 0 when none. */
   private long lastReadSeq;
 
-  /** The highest seq this task found in or wrote to the acked file. */
-  private long acknowledged;
-
   /** The committed seq, re-read to acknowledge it after a restart (0: none). */
   private long tailSeq;
 
   /** A journal failure met after some ops of a batch: thrown by the next poll. */
   private ConnectException pendingFailure;
 
-  private final AckTracker tracker = new AckTracker();
-  private final AtomicLong commits = new AtomicLong();
-  private long commitsAtLastAck;
-  private long lastAckNanos;
+  /** What may be written to the acked file; null until start(). */
+  private volatile SourceAcks acks;
+
   private long lastLagCheckNanos;
   private long lastProgressNanos;
   private long lastProgressSeq;
   private boolean waitingLogged;
-  private volatile boolean droppedWarned;
   private volatile boolean stopped;
   private final CountDownLatch stopLatch = new CountDownLatch(1);
   private volatile SourceMetrics metrics;
@@ -160,9 +146,11 @@ public class TreeSourceTask extends SourceTask {
     pollIntervalMs = config.pollIntervalMs();
     ackIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.ackIntervalMs());
     registryUrl = config.schemaRegistryUrl();
+    framer = new ValueFramer(connector, topic, registryUrl);
     metrics = new SourceMetrics(connector, dir.toString(), volume, topic);
     metrics.state = "waiting for journal";
     metrics.register();
+    acks = new SourceAcks(connector, dir, ackIntervalNanos, metrics);
     lastProgressNanos = System.nanoTime();
     log.info(
         "{}: shipping journal {} (volume {}) to topic {}{}",
@@ -206,8 +194,12 @@ public class TreeSourceTask extends SourceTask {
     if (reader == null && !open()) {
       return null;
     }
-    maybeAcknowledge();
-    ensureSchemaId();
+    acks.maybeAcknowledge(
+        reader,
+        lastReadSeq,
+        () -> SourceOffsets.checkOffset(context.offsetStorageReader().offset(sourcePartition)),
+        this::journalFailure);
+    framer.ensureSchemaId();
     List<SourceRecord> out = null;
     long bytes = 0;
     boolean end = false;
@@ -223,7 +215,7 @@ public class TreeSourceTask extends SourceTask {
         if (tailSeq != 0 && e.seq() == tailSeq) {
           tailSeq = 0;
           lastReadSeq = e.seq();
-          acknowledgeCommittedTail(e.seq());
+          acks.acknowledgeCommittedTail(reader, e.seq(), this::journalFailure);
           continue;
         }
         if (e.seq() != nextSeq) {
@@ -242,7 +234,7 @@ public class TreeSourceTask extends SourceTask {
                   + (nextSeq - 1)
                   + " were shipped; nothing after them is, since mirrors would diverge (G7)");
         }
-        value = frame(e);
+        value = framer.frame(e);
       } catch (ConnectException ex) {
         if (out == null || ex instanceof RetriableException) {
           throw ex;
@@ -325,7 +317,7 @@ public class TreeSourceTask extends SourceTask {
       long first = r.firstRetainedSeq();
       long acked = r.ackedSeq();
       if (first > start) {
-        throw missing(meta, committed, start, first, acked);
+        throw SourceFailures.missing(dir, connector, topic, meta, committed, start, first, acked);
       }
       // The committed seq itself is read once more (not emitted) when it is still in the journal
       // and not yet acknowledged: the run that committed it may have stopped before recording it
@@ -341,8 +333,7 @@ public class TreeSourceTask extends SourceTask {
       sourcePartition = partition;
       nextSeq = start;
       lastReadSeq = 0;
-      acknowledged = acked;
-      tracker.reset(start - 1);
+      acks.reset(start, acked);
       metrics.epoch = epoch;
       metrics.emittedSeq = start - 1;
       metrics.committedSeq = start - 1;
@@ -387,207 +378,12 @@ public class TreeSourceTask extends SourceTask {
     }
   }
 
-  private ConnectException missing(
-      JournalMeta meta, Long committed, long start, long first, long acked) {
-    String partition = "{\"volume\": \"" + meta.volume() + "\", \"epoch\": " + meta.epoch() + "}";
-    return new ConnectException(
-        "journal "
-            + dir
-            + " (volume "
-            + meta.volume()
-            + ", epoch "
-            + meta.epoch()
-            + ") no longer holds seqs "
-            + start
-            + ".."
-            + (first - 1)
-            + ": the segments holding them were deleted after they were acknowledged (acked seq "
-            + acked
-            + "), and the journal now starts at seq "
-            + first
-            + ". "
-            + (committed == null
-                ? "This connector has no committed offset for " + partition + ", so it starts at"
-                : "This connector's committed offset is seq " + committed + ", so it continues at")
-            + " seq "
-            + start
-            + ". Ops "
-            + start
-            + ".."
-            + (first - 1)
-            + " cannot be shipped from the journal (G7: nothing is skipped silently). If they are"
-            + " already in topic "
-            + topic
-            + " (shipped by tfs-capture's own shipper, or by this connector before its offsets"
-            + " were reset), stop the connector, PATCH /connectors/"
-            + connector
-            + "/offsets with {\"offsets\": [{\"partition\": "
-            + partition
-            + ", \"offset\": {\"seq\": "
-            + (first - 1)
-            + "}}]} and resume it. Otherwise they are lost for mirrors that do not have them yet:"
-            + " rebuild those mirrors from a fresh snapshot. Older ops replay from Kafka (sink"
-            + " offsets), never from the journal.");
-  }
-
   private ConnectException journalFailure(JournalException e) {
     String shipped =
         sourcePartition == null
             ? ""
             : " Ops up to seq " + (nextSeq - 1) + " of epoch " + epoch + " were shipped.";
-    if (e instanceof JournalEpochChangedException ec) {
-      return new ConnectException(
-          "journal "
-              + dir
-              + " was recreated while this task shipped it: its epoch changed from "
-              + ec.oldEpoch()
-              + " to "
-              + (ec.newEpoch() == 0 ? "none (journal.meta is gone)" : ec.newEpoch())
-              + "."
-              + shipped
-              + " A new epoch is a new history (seqs from 1) and a new source partition"
-              + " {volume, epoch}; restart the task to ship it once tfs-capture has created it."
-              + " Mirrors built from the old epoch stop at the new one and must be rebuilt (G7). ("
-              + e.getMessage()
-              + ")",
-          e);
-    }
-    if (e instanceof JournalCorruptException c) {
-      boolean gap = e.getMessage() != null && e.getMessage().startsWith("seq gap");
-      return new ConnectException(
-          (gap ? "seq gap in journal " : "journal ")
-              + dir
-              + (gap ? "" : " is damaged")
-              + " at segment "
-              + c.segment()
-              + " position "
-              + c.position()
-              + ": "
-              + e.getMessage()
-              + "."
-              + shipped
-              + " The journal is never repaired automatically (that could drop ops silently):"
-              + " inspect it with 'tfs-capture journal dump "
-              + dir
-              + "', restore it, or stop tfs-capture and move it away to start a new journal (a"
-              + " new epoch: mirrors must then be rebuilt)",
-          e);
-    }
-    return new ConnectException("journal " + dir + ": " + e.getMessage() + "." + shipped, e);
-  }
-
-  /** Registers the op schema once, when a registry is configured. */
-  private void ensureSchemaId() {
-    if (registryUrl == null || schemaId >= 0) {
-      return;
-    }
-    try {
-      schemaId = new OpCodec(new SchemaRegistryClient(registryUrl)).registerFor(topic);
-      log.info("{}: op schema registered under {}-value with id {}", connector, topic, schemaId);
-    } catch (SchemaRegistryException e) {
-      String msg =
-          "cannot register the op schema under subject "
-              + topic
-              + "-value in the schema registry: "
-              + e.getMessage();
-      if (e.retriable()) {
-        throw new RetriableException(msg, e);
-      }
-      throw new ConnectException(msg, e);
-    }
-  }
-
-  private byte[] frame(JournalEntry e) {
-    if (schemaId < 0) {
-      return e.value();
-    }
-    try {
-      return OpCodec.toConfluent(e.value(), schemaId);
-    } catch (IllegalArgumentException ex) {
-      throw new ConnectException(
-          "op seq "
-              + e.seq()
-              + " (segment "
-              + e.segment()
-              + " position "
-              + e.position()
-              + ") cannot be re-framed for the schema registry: "
-              + ex.getMessage()
-              + ". It was written by another tfs version; ship without tfs.schema.registry.url"
-              + " (every tfs decoder reads single-object values) or with the tfs version that"
-              + " wrote the journal",
-          ex);
-    }
-  }
-
-  /**
-   * Writes the acknowledged seq to the journal when Connect committed since the last time (or when
-   * forced): min(commitRecord watermark, committed offset read back, highest seq read).
-   */
-  private void maybeAcknowledge() {
-    if (reader == null || lastReadSeq <= acknowledged) {
-      return;
-    }
-    long c = commits.get();
-    long now = System.nanoTime();
-    if (c == commitsAtLastAck || now - lastAckNanos < ackIntervalNanos) {
-      return;
-    }
-    commitsAtLastAck = c;
-    lastAckNanos = now;
-    Long committed;
-    try {
-      committed = SourceOffsets.checkOffset(context.offsetStorageReader().offset(sourcePartition));
-    } catch (RuntimeException e) {
-      metrics.error("offset read-back failed: " + e);
-      log.warn(
-          "{}: cannot read the committed offset back ({}); the journal's acknowledged seq stays"
-              + " at {} until the next commit",
-          connector,
-          e.toString(),
-          acknowledged);
-      return;
-    }
-    if (committed == null) {
-      return;
-    }
-    long target = Math.min(Math.min(committed, tracker.contiguous()), lastReadSeq);
-    if (target <= acknowledged) {
-      return;
-    }
-    try {
-      reader.acknowledge(target);
-    } catch (JournalEpochChangedException e) {
-      throw journalFailure(e);
-    } catch (JournalException e) {
-      metrics.error("acknowledge failed: " + e.getMessage());
-      log.warn("{}: cannot record acknowledged seq {}: {}", connector, target, e.getMessage());
-      return;
-    }
-    log.debug("{}: acknowledged seq {} in journal {}", connector, target, dir);
-    acknowledged = target;
-    metrics.acknowledgedSeq = target;
-    metrics.acknowledgements++;
-  }
-
-  /** Acknowledges the committed offset read at open, once the journal showed it holds it. */
-  private void acknowledgeCommittedTail(long seq) {
-    if (seq <= acknowledged) {
-      return;
-    }
-    try {
-      reader.acknowledge(seq);
-    } catch (JournalEpochChangedException e) {
-      throw journalFailure(e);
-    } catch (JournalException e) {
-      metrics.error("acknowledge failed: " + e.getMessage());
-      log.warn("{}: cannot record acknowledged seq {}: {}", connector, seq, e.getMessage());
-      return;
-    }
-    log.info("{}: acknowledged the committed offset, seq {}, in journal {}", connector, seq, dir);
-    acknowledged = seq;
-    metrics.acknowledgedSeq = seq;
-    metrics.acknowledgements++;
+    return SourceFailures.of(e, dir, shipped);
   }
 
   private void updateLag(boolean end) {
@@ -600,19 +396,13 @@ public class TreeSourceTask extends SourceTask {
       return;
     }
     lastLagCheckNanos = now;
-    long newestFirst = 0;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "seg-*.log")) {
-      for (Path p : ds) {
-        String n = p.getFileName().toString();
-        String digits = n.substring(4, n.length() - 4);
-        if (digits.length() == 20 && digits.chars().allMatch(Character::isDigit)) {
-          newestFirst = Math.max(newestFirst, Long.parseLong(digits));
-        }
-      }
-    } catch (IOException | RuntimeException e) {
+    long newest = 0;
+    try {
+      newest = reader.newestSeq();
+    } catch (JournalException e) {
       log.debug("lag estimate: {}", e.toString());
     }
-    metrics.journalLagOps = Math.max(1, newestFirst - 1 - lastReadSeq);
+    metrics.journalLagOps = Math.max(1, newest - lastReadSeq);
   }
 
   private void maybeLogProgress() {
@@ -627,8 +417,8 @@ public class TreeSourceTask extends SourceTask {
         lastReadSeq,
         lastReadSeq - lastProgressSeq,
         TimeUnit.NANOSECONDS.toSeconds(now - lastProgressNanos),
-        tracker.contiguous(),
-        acknowledged,
+        acks.contiguous(),
+        acks.acknowledged(),
         metrics.journalLagOps);
     lastProgressNanos = now;
     lastProgressSeq = lastReadSeq;
@@ -644,26 +434,20 @@ public class TreeSourceTask extends SourceTask {
     if (!(s instanceof Long seq)) {
       return;
     }
-    if (metadata == null && !droppedWarned) {
-      droppedWarned = true;
-      log.warn(
-          "{}: the record of seq {} was dropped before reaching Kafka (a transformation filtered"
-              + " it, or errors.tolerance skipped a failed send). Mirrors stop at the gap (G7);"
-              + " run this connector without record-dropping transformations and with"
-              + " errors.tolerance=none",
-          connector,
-          seq);
+    SourceAcks a = acks;
+    if (a == null) {
+      return;
     }
-    metrics.committedSeq = tracker.done(seq);
+    metrics.committedSeq = a.done(seq, metadata == null);
   }
 
   /** Connect committed offsets (with exactly-once support: a transaction). */
   @Override
   public void commit() {
-    long n = commits.incrementAndGet();
+    SourceAcks a = acks;
     SourceMetrics m = metrics;
-    if (m != null) {
-      m.commits = n;
+    if (a != null && m != null) {
+      m.commits = a.committed();
     }
   }
 
@@ -684,7 +468,7 @@ public class TreeSourceTask extends SourceTask {
         "{}: stopped; emitted up to seq {}, acknowledged up to seq {}",
         connector,
         lastReadSeq,
-        acknowledged);
+        acks == null ? 0 : acks.acknowledged());
   }
 
   private void closeReader() {
@@ -697,7 +481,7 @@ public class TreeSourceTask extends SourceTask {
   // ------------------------------------------------------------------ for tests
 
   long acknowledgedSeq() {
-    return acknowledged;
+    return acks.acknowledged();
   }
 
   SourceMetrics metrics() {

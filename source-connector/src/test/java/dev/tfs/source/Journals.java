@@ -5,9 +5,9 @@ import dev.tfs.journal.JournalEntry;
 import dev.tfs.journal.JournalOptions;
 import dev.tfs.journal.JournalReader;
 import dev.tfs.journal.JournalWriter;
+import dev.tfs.journal.OpDraft;
 import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Mkdir;
-import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Rename;
 import dev.tfs.op.schema.Unlink;
 import java.io.IOException;
@@ -39,16 +39,8 @@ final class Journals {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  static OpRecord.Builder op(byte[] path, Object body, boolean mtime, boolean parentMtime) {
-    OpRecord.Builder b =
-        OpRecord.newBuilder().setPath(ByteBuffer.wrap(path)).setTime(T0).setOp(body);
-    if (mtime) {
-      b.setMtime(T0);
-    }
-    if (parentMtime) {
-      b.setParentMtime(T0);
-    }
-    return b;
+  static OpDraft op(byte[] path, Object body, boolean mtime, boolean parentMtime) {
+    return new OpDraft(path, T0, body, mtime ? T0 : null, parentMtime ? T0 : null);
   }
 
   /**
@@ -62,7 +54,7 @@ final class Journals {
     int i = 0;
     while (i < n) {
       String name = "d" + rnd.nextInt(4) + "-f" + seed + "-" + i;
-      List<OpRecord.Builder> ops = new ArrayList<>();
+      List<OpDraft> ops = new ArrayList<>();
       switch (rnd.nextInt(6)) {
         case 0 -> ops.add(op(bytes("dir-" + seed + "-" + i), new Mkdir(0755, 0, 0), true, true));
         case 1 -> {
