@@ -128,7 +128,7 @@ final class HistoryGen {
       nodes.put(s, "symlink");
     } else if (k < 72) {
       String s = fresh(anyDir(), "p");
-      h.add(s, new Mknod(OpRules.S_IFIFO | 0644, 0, 0));
+      h.add(s, new Mknod(OpRules.S_IFIFO | 0644, 0, 0, 0L));
       nodes.put(s, "fifo");
     } else if (k < 80) {
       String f = anyOf(null);

@@ -62,8 +62,8 @@ class MirrorApplierTest {
     h.add("d/f".getBytes(StandardCharsets.UTF_8), new Truncate(5L + (1L << 20)), true, false);
     h.add("d/f".getBytes(StandardCharsets.UTF_8), new Fallocate(3, 0L, 4096L), true, false);
     h.add("d/f".getBytes(StandardCharsets.UTF_8), new Fallocate(1, 0L, 8192L), true, false);
-    h.add("d/fifo", new Mknod(OpRules.S_IFIFO | 0620, 1234, 5678));
-    h.add("d/sock", new Mknod(OpRules.S_IFSOCK | 0600, 1234, 5678));
+    h.add("d/fifo", new Mknod(OpRules.S_IFIFO | 0620, 1234, 5678, 0L));
+    h.add("d/sock", new Mknod(OpRules.S_IFSOCK | 0600, 1234, 5678, 0L));
     h.add(
         "d/f".getBytes(StandardCharsets.UTF_8),
         new Link(ByteBuffer.wrap("hard".getBytes(StandardCharsets.UTF_8)), History.T0 + 77),
@@ -452,7 +452,7 @@ class MirrorApplierTest {
     l.add(
         new Hostile(
             "mknod through dir symlink",
-            c -> raw("ln/fifo", new Mknod(OpRules.S_IFIFO | 0644, 0, 0))));
+            c -> raw("ln/fifo", new Mknod(OpRules.S_IFIFO | 0644, 0, 0, 0L))));
     l.add(
         new Hostile(
             "rename into dir symlink", c -> raw("f", new Rename(History.buf("ln/f"), null))));
@@ -483,9 +483,9 @@ class MirrorApplierTest {
         new Hostile("create over a planted file symlink", c -> raw("fs", new Create(0644, 0, 0))));
     l.add(new Hostile("write below a file symlink", c -> raw("fs/x", w)));
     l.add(new Hostile("write to the dir symlink itself", c -> raw("ln", w)));
-    l.add(new Hostile("char device via mknod", c -> raw("dev", new Mknod(0020666, 0, 0))));
-    l.add(new Hostile("block device via mknod", c -> raw("blk", new Mknod(0060666, 0, 0))));
-    l.add(new Hostile("regular file via mknod", c -> raw("reg", new Mknod(0100644, 0, 0))));
+    l.add(new Hostile("char device via mknod", c -> raw("dev", new Mknod(0020666, 0, 0, 0L))));
+    l.add(new Hostile("block device via mknod", c -> raw("blk", new Mknod(0060666, 0, 0, 0L))));
+    l.add(new Hostile("regular file via mknod", c -> raw("reg", new Mknod(0100644, 0, 0, 0L))));
     l.add(new Hostile("mode bits beyond 07777", c -> raw("m", new Create(0170777, 0, 0))));
     l.add(new Hostile("negative write offset", c -> raw("f", new Write(-1L, History.buf("x")))));
     l.add(new Hostile("absurd write offset", c -> raw("f", new Write(1L << 60, History.buf("x")))));
