@@ -71,10 +71,7 @@ class TreeSinkTaskTest {
   }
 
   static void assertSameTree(Path expected, Path actual, boolean rootAttrs) throws Exception {
-    List<String> d =
-        TreeComparer.diff(
-            TreeComparer.describe(expected, rootAttrs), TreeComparer.describe(actual, rootAttrs));
-    assertThat(d).as("tree differences").isEmpty();
+    Trees.assertSame(expected, actual, rootAttrs);
   }
 
   static TaskHarness.Strategy shuffled(int maxPerPartition) {
@@ -164,11 +161,7 @@ class TreeSinkTaskTest {
     } catch (ApplyException e) {
       failed = true;
     }
-    assertThat(
-            failed
-                || !TreeComparer.diff(TreeComparer.describe(ref), TreeComparer.describe(other))
-                    .isEmpty())
-        .isTrue();
+    assertThat(failed || !Trees.compare(ref, other, true).identical()).isTrue();
   }
 
   @Test
