@@ -627,8 +627,8 @@ public class TreeSinkTask extends SinkTask {
   }
 
   private void publish() {
-    if (metrics == null || state == null) {
-      return;
+    if (metrics == null || state == null || "failed".equals(metrics.taskState)) {
+      return; // after a stop the figures stay as they were when it stopped (close drops buffers)
     }
     metrics.appliedSeq = state.appliedSeq();
     metrics.appliedTimeNs = state.appliedTimeNs();
