@@ -11,7 +11,6 @@ import dev.tfs.registry.SchemaRegistryClient;
 import dev.tfs.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -38,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * {@link SeqMerge} merges the topic's partitions by dense seq (G2), holds out-of-order records in a
  * bounded buffer (G6) and detects gaps and unreachable seqs (G7); {@link MirrorApplier} applies
  * each op confined beneath the root (G5); {@link MirrorState} records the applied seq and
- * per-partition offsets after every op (G3); {@link SinkMetrics} publishes the figures. This class
- * turns the merge's decisions into {@code SinkTaskContext} calls and every failure into a loud
- * stop.
+ * per-partition offsets after every op (G3); {@link SinkMetrics} publishes the figures; {@link
+ * StopMessages} words every stop. This class turns the merge's decisions into {@code
+ * SinkTaskContext} calls and every failure into a loud stop.
  *
  * <p><b>Position.</b> {@link #open} seeks every partition to its recorded offset (offset 0 for a
  * partition the state does not know), and {@link #preCommit} returns only those offsets: what is
@@ -62,6 +61,7 @@ public class TreeSinkTask extends SinkTask {
   private MirrorState state;
   private SeqMerge merge;
   private SinkMetrics metrics;
+  private StopMessages stops;
   private Long untilSeq;
   private Long untilTimeNs;
   private boolean targetReached;
@@ -96,6 +96,7 @@ public class TreeSinkTask extends SinkTask {
       throw new ConnectException("invalid configuration: " + String.join("; ", problems));
     }
     topic = props.get("topics").strip();
+    stops = new StopMessages(connector, topic);
     tolerateAll = "all".equalsIgnoreCase(props.getOrDefault("errors.tolerance", "none"));
     untilSeq = config.replayUntilSeq();
     untilTimeNs = config.replayUntilTimeNs();
@@ -207,15 +208,7 @@ public class TreeSinkTask extends SinkTask {
   private void arrive(SinkRecord r, long now) {
     Object value = r.value();
     if (!(value instanceof byte[] bytes)) {
-      throw new Refusal(
-          () ->
-              "record at "
-                  + where(r)
-                  + " has a value of type "
-                  + (value == null ? "null" : value.getClass().getName())
-                  + "; set value.converter="
-                  + "org.apache.kafka.connect.converters.ByteArrayConverter so op records arrive"
-                  + " as bytes");
+      throw new Refusal(() -> stops.notBytes(where(r), value));
     }
     OpRecord op;
     try {
@@ -246,63 +239,21 @@ public class TreeSinkTask extends SinkTask {
     try {
       merge.arrive(r.kafkaPartition(), r.kafkaOffset(), op, bytes.length, now);
     } catch (SeqMerge.Gap g) {
-      throw new Refusal(() -> gapMessage(g));
+      throw new Refusal(() -> stops.gap(g, state.appliedSeq()));
     }
   }
 
   private void checkIdentity(OpRecord op, SinkRecord r) {
     if (op.getPartition() != r.kafkaPartition()) {
-      throw new Refusal(
-          () ->
-              "op seq "
-                  + op.getSeq()
-                  + " at "
-                  + where(r)
-                  + " says it belongs to partition "
-                  + op.getPartition()
-                  + ": the topic was written with another partition count or partitioner than"
-                  + " the journal's, so the partition chains cannot prove completeness (G7)."
-                  + " Re-create the topic with the journal's partition count and re-ship, then"
-                  + " rebuild this mirror into a new empty tfs.mirror.root");
+      throw new Refusal(() -> stops.wrongPartition(op, where(r)));
     }
     String expected = !state.volume().isEmpty() ? state.volume() : config.volume();
     if (expected != null && !expected.equals(op.getVolume())) {
-      throw new Refusal(
-          () ->
-              "op seq "
-                  + op.getSeq()
-                  + " at "
-                  + where(r)
-                  + " is of volume "
-                  + op.getVolume()
-                  + " but this mirror holds volume "
-                  + expected
-                  + " (G7): two volumes were shipped to one topic, or the connector reads the"
-                  + " wrong topic. Fix the topic; this mirror stays as of seq "
-                  + state.appliedSeq());
+      throw new Refusal(() -> stops.otherVolume(op, where(r), expected, state.appliedSeq()));
     }
     if (state.epoch() != 0 && state.epoch() != op.getEpoch()) {
       long mirrorEpoch = state.epoch();
-      throw new Refusal(
-          () ->
-              "op seq "
-                  + op.getSeq()
-                  + " at "
-                  + where(r)
-                  + " is of journal epoch "
-                  + op.getEpoch()
-                  + " but this mirror "
-                  + (state.appliedSeq() == 0
-                      ? "holds epoch " + mirrorEpoch + " and has applied nothing yet"
-                      : "applied epoch " + mirrorEpoch + " up to seq " + state.appliedSeq())
-                  + " (G7): the capture journal was created anew, so seqs restarted and this"
-                  + " mirror cannot continue. Rebuild: stop the connector, point tfs.mirror.root"
-                  + " at a new empty directory, set tfs.epoch="
-                  + op.getEpoch()
-                  + " (records of other epochs are then skipped), reset the offsets (DELETE"
-                  + " /connectors/"
-                  + connector
-                  + "/offsets) and resume");
+      throw new Refusal(() -> stops.otherEpoch(op, where(r), mirrorEpoch, state.appliedSeq()));
     }
     if (state.epoch() == 0) {
       state.pinIdentity(op.getVolume(), op.getEpoch());
@@ -310,42 +261,6 @@ public class TreeSinkTask extends SinkTask {
       metrics.epoch = state.epoch();
       metrics.volume = state.volume();
     }
-  }
-
-  private String gapMessage(SeqMerge.Gap g) {
-    String missing =
-        g.partitionPrevSeq > g.lastInPartition
-            ? "the op(s) of this partition after seq "
-                + g.lastInPartition
-                + " up to seq "
-                + g.partitionPrevSeq
-                + " are missing"
-            : "its chain does not continue from seq " + g.lastInPartition;
-    return "gap in partition "
-        + tp(g.partition)
-        + ": the record at offset "
-        + g.offset
-        + " has seq "
-        + g.seq
-        + " and partitionPrevSeq "
-        + g.partitionPrevSeq
-        + ", but the last op seen in this partition is seq "
-        + g.lastInPartition
-        + ", so "
-        + missing
-        + " (deleted by retention, or the topic was re-created) (G7). The mirror stays"
-        + " consistent as of seq "
-        + state.appliedSeq()
-        + " and cannot continue. "
-        + rebuildAdvice();
-  }
-
-  private String rebuildAdvice() {
-    return "To rebuild: stop the connector, point tfs.mirror.root at a new empty directory, reset"
-        + " the offsets (DELETE /connectors/"
-        + connector
-        + "/offsets) and resume; if the topic no longer holds the start of the history,"
-        + " re-bootstrap the capture (new epoch with a snapshot) first";
   }
 
   /**
@@ -356,28 +271,13 @@ public class TreeSinkTask extends SinkTask {
     if (targetReached || merge.updateWait(now) < 0 || !merge.unreachable(now)) {
       return;
     }
-    StringBuilder newest = new StringBuilder();
-    for (SeqMerge.Newest n : merge.newest()) {
-      newest.append(newest.length() == 0 ? "" : "; ").append(tp(n.partition())).append(": ");
-      newest.append(
-          n.offset() < 0
-              ? "no record since the task started"
-              : "seq " + n.seq() + " at offset " + n.offset());
-    }
     throw stop(
-        "seq "
-            + merge.waitingFor()
-            + " cannot arrive: no partition that could hold it delivered a record for "
-            + config.gapTimeoutMs()
-            + " ms (tfs.gap.timeout.ms), waiting since "
-            + Instant.ofEpochMilli(merge.waitingSinceMs())
-            + "; the newest record of each partition is "
-            + newest
-            + " (G7). The op was lost before it reached the topic, or the topic was written by"
-            + " another shipper. The mirror stays consistent as of seq "
-            + state.appliedSeq()
-            + ". "
-            + rebuildAdvice());
+        stops.unreachable(
+            merge.waitingFor(),
+            config.gapTimeoutMs(),
+            merge.waitingSinceMs(),
+            merge.newest(),
+            state.appliedSeq()));
   }
 
   private ConnectException stop(String message) {
@@ -393,13 +293,7 @@ public class TreeSinkTask extends SinkTask {
     String reason = "undecodable op record at " + where(r) + ": " + e.getMessage();
     if (!tolerateAll) {
       // Nothing is skipped: the mirror is not diverged, it stops before the record.
-      throw new Refusal(
-          () ->
-              reason
-                  + ". The mirror stays consistent as of seq "
-                  + state.appliedSeq()
-                  + " and a restart resumes at this record. Set errors.tolerance=all (with a dead"
-                  + " letter queue topic) to skip such records, or rebuild the topic");
+      throw new Refusal(() -> stops.undecodable(reason, state.appliedSeq()));
     }
     state.markDiverged(reason);
     state.save();
@@ -455,15 +349,7 @@ public class TreeSinkTask extends SinkTask {
     try {
       applier.apply(op);
     } catch (ApplyException e) {
-      throw stop(
-          label(e.kind())
-              + " applying seq "
-              + op.getSeq()
-              + ": "
-              + e.getMessage()
-              + " (the mirror's state still says seq "
-              + state.appliedSeq()
-              + ", so a restart re-applies this op)");
+      throw stop(stops.applyFailed(e, op.getSeq(), state.appliedSeq()));
     }
     state.recordApplied(op.getSeq(), op.getTime());
     switch (OpKind.of(op)) {
@@ -486,19 +372,6 @@ public class TreeSinkTask extends SinkTask {
     }
     metrics.opsApplied++;
     metrics.bytesApplied += Ops.dataBytes(op);
-  }
-
-  /** The words a failure starts with in the task's message and status. */
-  static String label(ApplyException.Kind kind) {
-    return switch (kind) {
-      case NO_SPACE -> "disk full";
-      case XATTR_TOO_LARGE -> "xattr value too large for the mirror's file system";
-      case FILE_TOO_LARGE -> "file too large for the mirror's file system";
-      case PERMISSION -> "permission denied";
-      case REFUSED -> "op refused by confinement (G5)";
-      case DIVERGED -> "mirror diverged";
-      case IO -> "I/O error";
-    };
   }
 
   private void reachTarget() {

@@ -601,7 +601,7 @@ class MirrorApplierTest {
         assertThat(e.kind()).isEqualTo(ApplyException.Kind.XATTR_TOO_LARGE);
       }
     }
-    assertThat(TreeSinkTask.label(ApplyException.Kind.XATTR_TOO_LARGE))
+    assertThat(StopMessages.label(ApplyException.Kind.XATTR_TOO_LARGE))
         .isEqualTo("xattr value too large for the mirror's file system");
   }
 
@@ -628,7 +628,7 @@ class MirrorApplierTest {
               e -> assertThat(e.kind()).isEqualTo(ApplyException.Kind.FILE_TOO_LARGE))
           .hasMessageContaining("larger than the largest file the mirror's file system");
     }
-    assertThat(TreeSinkTask.label(ApplyException.Kind.FILE_TOO_LARGE))
+    assertThat(StopMessages.label(ApplyException.Kind.FILE_TOO_LARGE))
         .isEqualTo("file too large for the mirror's file system");
   }
 
