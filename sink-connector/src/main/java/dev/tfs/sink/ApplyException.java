@@ -17,6 +17,14 @@ public final class ApplyException extends Exception {
     DIVERGED,
     /** The mirror's file system is full or a quota is exceeded (ENOSPC, EDQUOT). */
     NO_SPACE,
+    /**
+     * An xattr value is larger than the mirror's file system allows for one value (ENOSPC or E2BIG
+     * from setxattr while the disk has room; ext4 holds one block without {@code ea_inode}, the
+     * Linux VFS at most 65,536 bytes).
+     */
+    XATTR_TOO_LARGE,
+    /** A write, truncate or fallocate beyond the mirror file system's maximum file size (EFBIG). */
+    FILE_TOO_LARGE,
     /** The worker may not do what the op needs (EPERM, EACCES, EROFS). */
     PERMISSION,
     /** Any other I/O failure. */

@@ -87,6 +87,8 @@ public final class MirrorApplier implements AutoCloseable {
   private boolean dirty;
   private long bytesWritten;
   private boolean closed;
+  private String faultCall;
+  private int faultErrno;
 
   /**
    * Opens the mirror root (which must exist and be a directory; a symlinked root is refused).
@@ -145,56 +147,69 @@ public final class MirrorApplier implements AutoCloseable {
     byte[] path = Ops.path(op);
     OpKind kind = OpKind.of(op);
     try {
-      switch (kind) {
-        case CREATE:
-          create(op, path, (Create) op.getOp());
-          break;
-        case MKDIR:
-          mkdir(op, path, (Mkdir) op.getOp());
-          break;
-        case MKNOD:
-          mknod(op, path, (Mknod) op.getOp());
-          break;
-        case WRITE:
-          write(op, path, (Write) op.getOp());
-          break;
-        case TRUNCATE:
-          truncate(op, path, (Truncate) op.getOp());
-          break;
-        case FALLOCATE:
-          fallocate(op, path, (Fallocate) op.getOp());
-          break;
-        case UNLINK:
-          unlink(op, path);
-          break;
-        case RMDIR:
-          rmdir(op, path);
-          break;
-        case RENAME:
-          rename(op, path, (Rename) op.getOp());
-          break;
-        case LINK:
-          link(op, path, (Link) op.getOp());
-          break;
-        case SYMLINK:
-          symlink(op, path, (Symlink) op.getOp());
-          break;
-        case SETATTR:
-          setattr(op, path, (SetAttr) op.getOp());
-          break;
-        case SETXATTR:
-          setxattr(op, path, (SetXattr) op.getOp());
-          break;
-        case REMOVEXATTR:
-          removexattr(op, path, (RemoveXattr) op.getOp());
-          break;
-        case SNAPSHOT_BEGIN:
-        case SNAPSHOT_END:
-          // Markers only: the task records the snapshot's progress in the mirror state.
-          break;
-        default:
-          throw new ApplyException(
-              ApplyException.Kind.REFUSED, op.getSeq(), "unknown op kind " + kind, null);
+      boolean changed =
+          switch (kind) {
+            case CREATE -> {
+              create(op, path, (Create) op.getOp());
+              yield true;
+            }
+            case MKDIR -> {
+              mkdir(op, path, (Mkdir) op.getOp());
+              yield true;
+            }
+            case MKNOD -> {
+              mknod(op, path, (Mknod) op.getOp());
+              yield true;
+            }
+            case WRITE -> {
+              write(op, path, (Write) op.getOp());
+              yield true;
+            }
+            case TRUNCATE -> {
+              truncate(op, path, (Truncate) op.getOp());
+              yield true;
+            }
+            case FALLOCATE -> {
+              fallocate(op, path, (Fallocate) op.getOp());
+              yield true;
+            }
+            case UNLINK -> {
+              unlink(op, path);
+              yield true;
+            }
+            case RMDIR -> {
+              rmdir(op, path);
+              yield true;
+            }
+            case RENAME -> {
+              rename(op, path, (Rename) op.getOp());
+              yield true;
+            }
+            case LINK -> {
+              link(op, path, (Link) op.getOp());
+              yield true;
+            }
+            case SYMLINK -> {
+              symlink(op, path, (Symlink) op.getOp());
+              yield true;
+            }
+            case SETATTR -> {
+              setattr(op, path, (SetAttr) op.getOp());
+              yield true;
+            }
+            case SETXATTR -> {
+              setxattr(op, path, (SetXattr) op.getOp());
+              yield true;
+            }
+            case REMOVEXATTR -> {
+              removexattr(op, path, (RemoveXattr) op.getOp());
+              yield true;
+            }
+            // Markers only: the task records the snapshot's progress in the mirror state.
+            case SNAPSHOT_BEGIN, SNAPSHOT_END -> false;
+          };
+      if (changed) {
+        dirty = true;
       }
     } catch (PosixException e) {
       throw fromErrno(op, e);
@@ -240,7 +255,6 @@ public final class MirrorApplier implements AutoCloseable {
         }
       }
       parentTime(d, op.getParentMtime());
-      dirty = true;
     }
   }
 
@@ -262,7 +276,6 @@ public final class MirrorApplier implements AutoCloseable {
       Posix.chmod(d.fd, name, m.getMode());
       objectTime(d.fd, name, op.getMtime());
       parentTime(d, op.getParentMtime());
-      dirty = true;
     }
   }
 
@@ -288,7 +301,6 @@ public final class MirrorApplier implements AutoCloseable {
       Posix.chmod(d.fd, name, m.getMode() & 07777);
       objectTime(d.fd, name, op.getMtime());
       parentTime(d, op.getParentMtime());
-      dirty = true;
     }
   }
 
@@ -307,6 +319,7 @@ public final class MirrorApplier implements AutoCloseable {
         data.duplicate().position(data.position() + done).get(tmp);
         scratch.put(0, tmp, 0, n);
       }
+      fault("pwrite");
       Posix.pwriteFully(fd, scratch, n, offset + done);
       done += n;
     }
@@ -314,17 +327,16 @@ public final class MirrorApplier implements AutoCloseable {
     if (op.getMtime() != null) {
       Posix.futimens(fd, Posix.OMIT, op.getMtime());
     }
-    dirty = true;
   }
 
   private void truncate(OpRecord op, byte[] path, Truncate t)
       throws PosixException, ApplyException {
     int fd = writeFd(op, path);
+    fault("ftruncate");
     Posix.ftruncate(fd, t.getSize());
     if (op.getMtime() != null) {
       Posix.futimens(fd, Posix.OMIT, op.getMtime());
     }
-    dirty = true;
   }
 
   private void fallocate(OpRecord op, byte[] path, Fallocate f)
@@ -361,7 +373,6 @@ public final class MirrorApplier implements AutoCloseable {
     if (op.getMtime() != null) {
       Posix.futimens(fd, Posix.OMIT, op.getMtime());
     }
-    dirty = true;
   }
 
   private void unlink(OpRecord op, byte[] path) throws PosixException, ApplyException {
@@ -380,7 +391,6 @@ public final class MirrorApplier implements AutoCloseable {
         // Re-application: already gone.
       }
       parentTime(d, op.getParentMtime());
-      dirty = true;
     }
   }
 
@@ -402,7 +412,6 @@ public final class MirrorApplier implements AutoCloseable {
         }
       }
       parentTime(d, op.getParentMtime());
-      dirty = true;
     }
   }
 
@@ -435,7 +444,6 @@ public final class MirrorApplier implements AutoCloseable {
       }
       parentTime(from, op.getParentMtime());
       parentTime(dest, r.getToParentMtime());
-      dirty = true;
     }
   }
 
@@ -465,7 +473,6 @@ public final class MirrorApplier implements AutoCloseable {
         }
       }
       parentTime(dest, l.getToParentMtime());
-      dirty = true;
     }
   }
 
@@ -487,7 +494,6 @@ public final class MirrorApplier implements AutoCloseable {
       owner(op, d.fd, name, s.getUid(), s.getGid(), false);
       objectTime(d.fd, name, op.getMtime());
       parentTime(d, op.getParentMtime());
-      dirty = true;
     }
   }
 
@@ -519,7 +525,6 @@ public final class MirrorApplier implements AutoCloseable {
       if (atime != Posix.OMIT || mtime != Posix.OMIT) {
         Posix.utimens(d.fd, name, atime, mtime);
       }
-      dirty = true;
     }
   }
 
@@ -528,8 +533,30 @@ public final class MirrorApplier implements AutoCloseable {
     try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
       byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
       requireExists(op, d, name, path);
-      Posix.setxattr(d.fd, name, Ops.bytes(x.getName()), Ops.bytes(x.getValue()), 0);
-      dirty = true;
+      byte[] value = Ops.bytes(x.getValue());
+      try {
+        fault("setxattr");
+        Posix.setxattr(d.fd, name, Ops.bytes(x.getName()), value, 0);
+      } catch (PosixException e) {
+        if (e.is(Errno.E2BIG) || e.is(Errno.ERANGE) || (e.is(Errno.ENOSPC) && hasRoom(value))) {
+          throw new ApplyException(
+              ApplyException.Kind.XATTR_TOO_LARGE,
+              op.getSeq(),
+              "op "
+                  + describe(op)
+                  + " failed: "
+                  + e.getMessage()
+                  + "; the xattr value of "
+                  + value.length
+                  + " bytes exceeds what the mirror's file system allows for one xattr value (ext4"
+                  + " without the ea_inode feature: one block, usually 4,096 bytes; Linux: at most"
+                  + " 65,536 bytes), although the disk has room. Put the mirror on a file system"
+                  + " whose xattr limit matches the source's (e.g. ext4 with ea_inode, XFS), or"
+                  + " drop the xattr at the source",
+              e);
+        }
+        throw e;
+      }
     }
   }
 
@@ -539,7 +566,6 @@ public final class MirrorApplier implements AutoCloseable {
       byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
       requireExists(op, d, name, path);
       Posix.removexattr(d.fd, name, Ops.bytes(x.getName()));
-      dirty = true;
     }
   }
 
@@ -588,9 +614,65 @@ public final class MirrorApplier implements AutoCloseable {
                 + " no longer matches the source)");
       }
       if (e.is(Errno.ENOTDIR)) {
+        byte[] link = symlinkComponent(parent);
+        if (link != null) {
+          // The record asks to go through a symlink (the final component of a parent opened with
+          // O_PATH|O_NOFOLLOW yields ENOTDIR rather than ELOOP): a confinement refusal.
+          throw refused(
+              op,
+              "the directory "
+                  + show(link)
+                  + " on the way to "
+                  + show(path)
+                  + " is a symlink in the mirror; tfs never follows one (G5)");
+        }
         throw diverged(op, "a component of " + show(parent) + " is not a directory in the mirror");
       }
       throw fromErrno(op, e);
+    }
+  }
+
+  /** The first component of {@code dir} (a path beneath the root) that is a symlink, or null. */
+  private byte[] symlinkComponent(byte[] dir) {
+    for (int i = 0; i <= dir.length; i++) {
+      if (i == dir.length || dir[i] == '/') {
+        byte[] prefix = java.util.Arrays.copyOf(dir, i);
+        Stat s;
+        try {
+          s = Posix.statOrNull(rootFd, prefix, false);
+        } catch (PosixException | IllegalArgumentException e) {
+          return null;
+        }
+        if (s == null || !s.isDirectory()) {
+          return s != null && s.isSymlink() ? prefix : null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** True when the mirror's file system has clearly more room than {@code value} needs. */
+  private boolean hasRoom(byte[] value) {
+    try {
+      return java.nio.file.Files.getFileStore(root).getUsableSpace() > value.length + (1L << 20);
+    } catch (java.io.IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Test hook: the next posix call named {@code call} ({@code setxattr}, {@code pwrite}, {@code
+   * ftruncate}) fails with {@code errno}, as a mirror file system at its limits would fail it.
+   */
+  void failNextForTest(String call, int errno) {
+    faultCall = call;
+    faultErrno = errno;
+  }
+
+  private void fault(String call) throws PosixException {
+    if (call.equals(faultCall)) {
+      faultCall = null;
+      throw new PosixException(call, root.toString(), faultErrno);
     }
   }
 
@@ -804,6 +886,13 @@ public final class MirrorApplier implements AutoCloseable {
           "the mirror's file system is full or over quota; free space under "
               + root
               + " and restart the task (the op is re-applied)";
+    } else if (e.is(Errno.EFBIG)) {
+      kind = ApplyException.Kind.FILE_TOO_LARGE;
+      advice =
+          "the file would be larger than the largest file the mirror's file system under "
+              + root
+              + " allows (e.g. 16 TiB on ext4 with 4 KiB blocks); put the mirror on a file system"
+              + " that holds files this large and restart the task (the op is re-applied)";
     } else if (e.is(Errno.EPERM) || e.is(Errno.EACCES) || e.is(Errno.EROFS)) {
       kind = ApplyException.Kind.PERMISSION;
       advice =

@@ -68,15 +68,28 @@ public final class MirrorState implements AutoCloseable {
 
   /** Per-partition position. */
   public static final class PartitionPos {
-    /** Next offset to consume in this partition. */
-    public long nextOffset;
-
-    /** seq of the last record of this partition that was applied or skipped (0: none). */
-    public long lastSeq;
+    private long nextOffset;
+    private long lastSeq;
 
     PartitionPos(long nextOffset, long lastSeq) {
       this.nextOffset = nextOffset;
       this.lastSeq = lastSeq;
+    }
+
+    /** Next offset to consume in this partition. */
+    public long nextOffset() {
+      return nextOffset;
+    }
+
+    /** seq of the last record of this partition that was applied or skipped (0: none). */
+    public long lastSeq() {
+      return lastSeq;
+    }
+
+    /** Moves forward (never back) to {@code nextOffset} and {@code seq}. */
+    void advance(long nextOffset, long seq) {
+      this.nextOffset = Math.max(this.nextOffset, nextOffset);
+      this.lastSeq = Math.max(this.lastSeq, seq);
     }
   }
 
@@ -88,26 +101,20 @@ public final class MirrorState implements AutoCloseable {
   private final boolean existed;
   private long generation;
 
-  public String volume = "";
-  public long epoch;
-  public long appliedSeq;
-  public long appliedTimeNs;
-  public String topic = "";
-  public final Map<Integer, PartitionPos> partitions = new TreeMap<>();
-  public boolean diverged;
-  public String divergedReason = "";
-  public Snapshot snapshot = Snapshot.NONE;
-  public long snapshotBeginSeq;
-  public String mirrorRoot = "";
-
-  /** The kernel boot id of the last save (empty: unknown). */
-  public String bootId = "";
-
-  /** seq made durable together with the mirror at the last commit (tfs.fsync=commit). */
-  public long committedSeq;
-
-  /** True when the last task stopped in order after syncing mirror and state. */
-  public boolean cleanStop;
+  private String volume = "";
+  private long epoch;
+  private long appliedSeq;
+  private long appliedTimeNs;
+  private String topic = "";
+  private final Map<Integer, PartitionPos> partitions = new TreeMap<>();
+  private boolean diverged;
+  private String divergedReason = "";
+  private Snapshot snapshot = Snapshot.NONE;
+  private long snapshotBeginSeq;
+  private String mirrorRoot = "";
+  private String bootId = "";
+  private long committedSeq;
+  private boolean cleanStop;
 
   /** The running kernel's boot id, or empty when it cannot be read. */
   public static final String BOOT_ID = readBootId();
@@ -226,6 +233,130 @@ public final class MirrorState implements AutoCloseable {
   /** The state file. */
   public Path file() {
     return file;
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** The volume of the ops applied (empty: none yet). */
+  public String volume() {
+    return volume;
+  }
+
+  /** The journal epoch of the ops applied (0: none yet). */
+  public long epoch() {
+    return epoch;
+  }
+
+  /** The seq applied (or skipped) last; 0 when nothing was applied. */
+  public long appliedSeq() {
+    return appliedSeq;
+  }
+
+  /** The source time (ns) of the op applied last. */
+  public long appliedTimeNs() {
+    return appliedTimeNs;
+  }
+
+  /** The topic the mirror was built from (empty: unknown). */
+  public String topic() {
+    return topic;
+  }
+
+  /** True when an op was skipped or the tree may differ from the source. */
+  public boolean diverged() {
+    return diverged;
+  }
+
+  /** Why the mirror is diverged (empty when it is not). */
+  public String divergedReason() {
+    return divergedReason;
+  }
+
+  /** The snapshot (bootstrap) status. */
+  public Snapshot snapshot() {
+    return snapshot;
+  }
+
+  /** seq of the SnapshotBegin of the running or last snapshot. */
+  public long snapshotBeginSeq() {
+    return snapshotBeginSeq;
+  }
+
+  /** The mirror root this state was created for. */
+  public String mirrorRoot() {
+    return mirrorRoot;
+  }
+
+  /** The kernel boot id of the last save (empty: unknown). */
+  public String bootId() {
+    return bootId;
+  }
+
+  /** seq made durable together with the mirror at the last commit (tfs.fsync=commit). */
+  public long committedSeq() {
+    return committedSeq;
+  }
+
+  /** True when the last task stopped in order after syncing mirror and state. */
+  public boolean cleanStop() {
+    return cleanStop;
+  }
+
+  /** Every known partition's position, by partition. */
+  public Map<Integer, PartitionPos> partitions() {
+    return java.util.Collections.unmodifiableMap(partitions);
+  }
+
+  // ------------------------------------------------------------------ changing (then save())
+
+  /** Binds a fresh state to its mirror root and topic. */
+  public void bind(String mirrorRoot, String topic) {
+    this.mirrorRoot = mirrorRoot;
+    this.topic = topic;
+  }
+
+  /** Records the volume and epoch of the first op this mirror takes. */
+  public void pinIdentity(String volume, long epoch) {
+    this.volume = volume;
+    this.epoch = epoch;
+  }
+
+  /** Records an op as applied. */
+  public void recordApplied(long seq, long timeNs) {
+    appliedSeq = seq;
+    appliedTimeNs = timeNs;
+  }
+
+  /** Records a seq as skipped (a tolerated undecodable record); see {@link #markDiverged}. */
+  public void recordSkipped(long seq) {
+    appliedSeq = seq;
+  }
+
+  /** Records a SnapshotBegin at {@code seq}. */
+  public void snapshotBegan(long seq) {
+    snapshot = Snapshot.RUNNING;
+    snapshotBeginSeq = seq;
+  }
+
+  /** Records a SnapshotEnd. */
+  public void snapshotEnded() {
+    snapshot = Snapshot.DONE;
+  }
+
+  /** Marks the mirror diverged: an op was skipped or the tree may differ from the source. */
+  public void markDiverged(String reason) {
+    diverged = true;
+    divergedReason = reason;
+  }
+
+  /** Records that everything applied so far is durable with the mirror (after a sync). */
+  public void committed() {
+    committedSeq = appliedSeq;
+  }
+
+  /** Records whether the task stops in order now (true) or runs (false). */
+  public void cleanStop(boolean clean) {
+    cleanStop = clean;
   }
 
   /** The position of a partition, created at (offset 0, seq 0) when unknown. */

@@ -46,6 +46,10 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
   volatile boolean targetReached;
   volatile String snapshot = "none";
   volatile String waitingFor = "";
+
+  /** Wall-clock ms since which the task waits for {@link #waitingFor} (0: not waiting). */
+  volatile long waitingSinceMs;
+
   volatile String taskState = "running";
   volatile String failure = "";
 
@@ -133,6 +137,8 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
     num(sb, "bufferedBytes", bufferedBytes);
     sb.append("  \"pausedPartitions\": ").append(Arrays.toString(paused)).append(",\n");
     field(sb, "waitingFor", waitingFor);
+    long since = waitingSinceMs;
+    field(sb, "waitingSince", since == 0 ? "" : Instant.ofEpochMilli(since).toString());
     sb.append("  \"diverged\": ").append(diverged).append(",\n");
     field(sb, "divergedReason", divergedReason);
     sb.append("  \"replayUntilSeq\": ").append(replayUntilSeq).append(",\n");
@@ -213,12 +219,18 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
     return Math.max(0, newestSeq - appliedSeq);
   }
 
+  /**
+   * The source time between the newest op seen and the op applied; while the task waits for a
+   * missing seq, at least the time it has waited, so the lag grows while nothing is applied.
+   */
   @Override
   public double getLagSeconds() {
-    if (newestTimeNs == 0 || appliedTimeNs == 0) {
-      return 0;
+    double lag = newestTimeNs == 0 || appliedTimeNs == 0 ? 0 : (newestTimeNs - appliedTimeNs) / 1e9;
+    long since = waitingSinceMs;
+    if (since != 0) {
+      lag = Math.max(lag, (System.currentTimeMillis() - since) / 1e3);
     }
-    return Math.max(0, (newestTimeNs - appliedTimeNs) / 1e9);
+    return Math.max(0, lag);
   }
 
   @Override

@@ -120,6 +120,35 @@ public final class TreeSinkConfig extends AbstractConfig {
           + " consumer poll.";
   public static final String BUFFER_MAX_BYTES_DISPLAY = "Reorder buffer bound (bytes)";
 
+  public static final String GAP_TIMEOUT_MS_CONFIG = "tfs.gap.timeout.ms";
+  public static final long GAP_TIMEOUT_MS_DEFAULT = 60_000L;
+  public static final String GAP_TIMEOUT_MS_DOC =
+      "How long the task waits for a seq that no partition can deliver before it stops (G7)."
+          + " The wait starts when records are buffered but none is the next seq; it is given up"
+          + " when, for this long, no record arrived in a partition that could still hold that seq"
+          + " (every such partition was read to its end). The task then fails naming the missing"
+          + " seq and each partition's newest record.";
+  public static final String GAP_TIMEOUT_MS_DISPLAY = "Unreachable seq timeout (ms)";
+
+  private static void defineGapTimeout(ConfigDef d) {
+    d.define(
+        GAP_TIMEOUT_MS_CONFIG,
+        Type.LONG,
+        GAP_TIMEOUT_MS_DEFAULT,
+        ConfigDef.Range.atLeast(0L),
+        Importance.LOW,
+        GAP_TIMEOUT_MS_DOC,
+        GROUP_RESOURCES,
+        2,
+        Width.SHORT,
+        GAP_TIMEOUT_MS_DISPLAY);
+  }
+
+  /** How long a seq no partition can deliver is waited for, in ms. */
+  public long gapTimeoutMs() {
+    return getLong(GAP_TIMEOUT_MS_CONFIG);
+  }
+
   /** The one definition of the connector's own keys. */
   public static final ConfigDef CONFIG_DEF = define();
 
@@ -239,6 +268,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         1,
         Width.MEDIUM,
         BUFFER_MAX_BYTES_DISPLAY);
+    defineGapTimeout(d);
     return d;
   }
 

@@ -3,27 +3,23 @@ package dev.tfs.sink;
 import dev.tfs.connect.PluginVersion;
 import dev.tfs.op.OpCodec;
 import dev.tfs.op.OpDecodeException;
+import dev.tfs.op.OpKind;
 import dev.tfs.op.Ops;
 import dev.tfs.op.schema.OpRecord;
-import dev.tfs.op.schema.SnapshotBegin;
-import dev.tfs.op.schema.SnapshotEnd;
 import dev.tfs.posix.PosixException;
 import dev.tfs.registry.SchemaRegistryClient;
 import dev.tfs.registry.SchemaRegistryException;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -36,24 +32,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies one volume's ops to one mirror root: merges the topic's partitions by dense seq (G2),
- * applies each op exactly once in effect (G3) through a confined {@link MirrorApplier} (G5), holds
- * out-of-order records in a bounded buffer (G6), and stops loudly on a gap, an epoch change or a
- * foreign volume (G7).
+ * The Connect adapter of one mirror: Connect's {@code put/preCommit/open/close} delegate to the
+ * parts that do the work. {@link MirrorAdmission} decides whether the mirror may be used at all;
+ * {@link SeqMerge} merges the topic's partitions by dense seq (G2), holds out-of-order records in a
+ * bounded buffer (G6) and detects gaps and unreachable seqs (G7); {@link MirrorApplier} applies
+ * each op confined beneath the root (G5); {@link MirrorState} records the applied seq and
+ * per-partition offsets after every op (G3); {@link SinkMetrics} publishes the figures; {@link
+ * StopMessages} words every stop. This class turns the merge's decisions into {@code
+ * SinkTaskContext} calls and every failure into a loud stop.
  *
- * <p><b>Merge.</b> Each partition has a FIFO of records in offset order. The records of one
- * partition carry increasing seqs, chained by {@code partitionPrevSeq}; the chain is checked as
- * records arrive, so a record lost from a partition is detected when the next one arrives. The task
- * applies the head whose seq is the applied seq + 1, and drops heads at or below the applied seq
- * (duplicates from replays or shipper restarts). A partition whose head is beyond the next seq
- * cannot hold the next seq (its later records carry higher seqs), so when the buffer exceeds {@code
- * tfs.buffer.max.bytes} exactly those partitions are paused; a partition that is empty, or whose
- * head is the next seq, is never paused.
- *
- * <p><b>Position.</b> After every applied op the {@link MirrorState} records the applied seq and,
- * for the op's partition, the next offset and the last seq; {@link #open} seeks every partition to
- * its recorded offset (offset 0 for a partition the state does not know), and {@link #preCommit}
- * returns only those offsets. The committed consumer-group offsets therefore never run ahead of the
+ * <p><b>Position.</b> {@link #open} seeks every partition to its recorded offset (offset 0 for a
+ * partition the state does not know), and {@link #preCommit} returns only those offsets: what is
+ * durable with the mirror. The committed consumer-group offsets therefore never run ahead of the
  * mirror, and the mirror's own state wins over them.
  *
  * <p>Connect calls a task from one thread; the status writer thread reads only {@link
@@ -62,12 +52,6 @@ import org.slf4j.LoggerFactory;
 public class TreeSinkTask extends SinkTask {
   private static final Logger log = LoggerFactory.getLogger(TreeSinkTask.class);
 
-  /** Placeholder seq of an undecodable record whose seq is not yet known. */
-  private static final long UNKNOWN = -1;
-
-  /** Placeholder seq of an undecodable record that turned out not to be in the chain. */
-  private static final long NOT_IN_CHAIN = -2;
-
   private TreeSinkConfig config;
   private String connector;
   private String topic;
@@ -75,48 +59,26 @@ public class TreeSinkTask extends SinkTask {
   private OpCodec codec;
   private MirrorApplier applier;
   private MirrorState state;
+  private SeqMerge merge;
   private SinkMetrics metrics;
+  private StopMessages stops;
   private Long untilSeq;
   private Long untilTimeNs;
   private boolean targetReached;
-  private long maxBytes;
-  private long bufferedBytes;
-  private long bufferedRecords;
-  private long batch;
   private boolean stateDirty;
-  private final Map<Integer, Part> parts = new TreeMap<>();
   private final List<Future<Void>> reports = new ArrayList<>();
 
-  /** One buffered record (or an undecodable placeholder, op null). */
-  private static final class Entry {
-    final OpRecord op;
-    final long offset;
-    final int bytes;
-    long seq;
+  /**
+   * A record the task cannot take; thrown while a batch is read, so the ops before it are applied
+   * and recorded first. The message is built afterwards, when it can name the applied seq.
+   */
+  private static final class Refusal extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient Supplier<String> message;
 
-    Entry(OpRecord op, long seq, long offset, int bytes) {
-      this.op = op;
-      this.seq = seq;
-      this.offset = offset;
-      this.bytes = bytes;
-    }
-  }
-
-  /** A partition: its queue, chain position and seek bookkeeping. */
-  private static final class Part {
-    final TopicPartition tp;
-    final MirrorState.PartitionPos pos;
-    final ArrayDeque<Entry> queue = new ArrayDeque<>();
-    long arrivedLast;
-    Entry hole;
-    boolean assigned;
-    boolean paused;
-    long awaitOffset = -1;
-    long reseekBatch = -1;
-
-    Part(TopicPartition tp, MirrorState.PartitionPos pos) {
-      this.tp = tp;
-      this.pos = pos;
+    Refusal(Supplier<String> message) {
+      super(null, null, false, false);
+      this.message = message;
     }
   }
 
@@ -134,159 +96,45 @@ public class TreeSinkTask extends SinkTask {
       throw new ConnectException("invalid configuration: " + String.join("; ", problems));
     }
     topic = props.get("topics").strip();
+    stops = new StopMessages(connector, topic);
     tolerateAll = "all".equalsIgnoreCase(props.getOrDefault("errors.tolerance", "none"));
-    maxBytes = config.bufferMaxBytes();
     untilSeq = config.replayUntilSeq();
     untilTimeNs = config.replayUntilTimeNs();
     Path root = config.mirrorRoot();
-    Path stateDir = config.stateDir();
     try {
-      prepareRoot(root);
-      Files.createDirectories(stateDir);
-      Path realRoot = root.toRealPath();
-      Path realState = stateDir.toRealPath();
-      if (realRoot.startsWith(realState) || realState.startsWith(realRoot)) {
-        throw new ConnectException(
-            "tfs.mirror.root "
-                + realRoot
-                + " and tfs.state.dir "
-                + realState
-                + " overlap (after resolving symlinks); the state must live outside the mirrored"
-                + " tree and vice versa");
-      }
-      Path stateFile = MirrorState.fileFor(stateDir, connector, root);
-      state = MirrorState.open(stateFile);
-      if (!state.existed()) {
-        if (!isEmptyDir(root)) {
-          throw new ConnectException(
-              "the mirror root "
-                  + root
-                  + " holds files but has no state ("
-                  + stateFile
-                  + " is new): its content cannot be trusted to match any seq. Rebuild into an"
-                  + " empty root (point tfs.mirror.root at a new empty directory), or empty this"
-                  + " one");
-        }
-        state.mirrorRoot = root.toString();
-        state.topic = topic;
-        state.save();
-        state.force();
-      } else if (!state.topic.isEmpty() && !state.topic.equals(topic)) {
-        throw new ConnectException(
-            "the mirror at "
-                + root
-                + " was built from topic "
-                + state.topic
-                + ", not "
-                + topic
-                + "; use a new empty tfs.mirror.root for another topic");
-      }
-      if (config.volume() != null
-          && !state.volume.isEmpty()
-          && !state.volume.equals(config.volume())) {
-        throw new ConnectException(
-            "the mirror at "
-                + root
-                + " holds volume "
-                + state.volume
-                + " but tfs.volume is "
-                + config.volume()
-                + "; use a new empty tfs.mirror.root");
-      }
-      if (config.epoch() != null && state.epoch != 0 && state.epoch != config.epoch()) {
-        throw new ConnectException(
-            "the mirror at "
-                + root
-                + " holds journal epoch "
-                + state.epoch
-                + " but tfs.epoch is "
-                + config.epoch()
-                + "; rebuild epoch "
-                + config.epoch()
-                + " into a new empty tfs.mirror.root");
-      }
-      if (state.uncleanHostStop()) {
-        // Ops after the last commit may not have reached the disk, in any order: re-applying them
-        // is not safe (a rename re-applied after a later re-create would clobber), so say so.
-        state.diverged = true;
-        state.divergedReason =
-            "the host stopped uncleanly (power loss or kernel crash) after this mirror recorded seq "
-                + state.appliedSeq
-                + " but had made only seq "
-                + state.committedSeq
-                + " durable; ops "
-                + (state.committedSeq + 1)
-                + ".."
-                + state.appliedSeq
-                + " may be missing from the mirror. Rebuild it into a new empty tfs.mirror.root to"
-                + " be sure";
-        log.error("{}: {}", connector, state.divergedReason);
-      }
-      state.cleanStop = false;
-      state.save();
-      if (untilSeq != null && untilSeq < state.appliedSeq) {
-        throw new ConnectException(
-            "tfs.replay.until.seq="
-                + untilSeq
-                + " is below the seq this mirror has already applied ("
-                + state.appliedSeq
-                + "); ops cannot be un-applied: replay into a fresh, empty tfs.mirror.root");
-      }
-      if (untilTimeNs != null && state.appliedSeq > 0 && state.appliedTimeNs > untilTimeNs) {
-        throw new ConnectException(
-            "tfs.replay.until.time is before the time of the last op this mirror applied (seq "
-                + state.appliedSeq
-                + "); ops cannot be un-applied: replay into a fresh, empty tfs.mirror.root");
-      }
+      state = MirrorAdmission.admit(config, connector, topic);
+      merge =
+          new SeqMerge(
+              state.appliedSeq(), config.bufferMaxBytes(), config.gapTimeoutMs(), state::partition);
       applier = new MirrorApplier(root, config.ownerPolicy());
       String url = config.schemaRegistryUrl();
       codec = new OpCodec(url == null ? null : new SchemaRegistryClient(url));
-      metrics = new SinkMetrics(connector, root.toString(), MirrorState.statusFileFor(stateFile));
+      metrics =
+          new SinkMetrics(connector, root.toString(), MirrorState.statusFileFor(state.file()));
       metrics.replayUntilSeq = untilSeq;
       metrics.replayUntilTimeNs = untilTimeNs;
       publish();
       metrics.start();
-      if (untilSeq != null && state.appliedSeq == untilSeq) {
+      if (untilSeq != null && state.appliedSeq() == untilSeq) {
         reachTarget();
       }
-      if (state.diverged) {
+      if (state.diverged()) {
         log.warn(
-            "{}: the mirror at {} is marked diverged: {}", connector, root, state.divergedReason);
+            "{}: the mirror at {} is marked diverged: {}", connector, root, state.divergedReason());
       }
       log.info(
           "{}: mirroring topic {} into {} from seq {} (state {})",
           connector,
           topic,
           root,
-          state.appliedSeq,
-          stateFile);
+          state.appliedSeq(),
+          state.file());
     } catch (IOException e) {
       closeQuietly();
       throw new ConnectException("cannot open the mirror or its state: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       closeQuietly();
       throw e;
-    }
-  }
-
-  private static void prepareRoot(Path root) throws IOException {
-    if (Files.isSymbolicLink(root)) {
-      throw new ConnectException(
-          "tfs.mirror.root " + root + " is a symlink; give the real directory");
-    }
-    Files.createDirectories(root);
-    if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-      throw new ConnectException("tfs.mirror.root " + root + " is not a directory");
-    }
-    if (!Files.isWritable(root)) {
-      throw new ConnectException(
-          "tfs.mirror.root " + root + " is not writable by the worker's user");
-    }
-  }
-
-  private static boolean isEmptyDir(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.findAny().isEmpty();
     }
   }
 
@@ -298,21 +146,14 @@ public class TreeSinkTask extends SinkTask {
         throw new ConnectException(
             "assigned " + tp + " but this connector mirrors topic " + topic + " only");
       }
-      Part p = part(tp);
-      dropBuffered(p);
-      p.assigned = true;
-      p.arrivedLast = p.pos.lastSeq;
-      p.awaitOffset = p.pos.nextOffset;
-      p.reseekBatch = -1;
-      if (p.paused) {
+      if (merge.isPaused(tp.partition())) {
         context.resume(tp);
-        p.paused = false;
       }
-      seek.put(tp, p.pos.nextOffset);
+      seek.put(tp, merge.open(tp.partition()));
     }
     context.offset(seek);
     if (targetReached) {
-      pauseAll();
+      pause(merge.pauseAll());
     }
     publish();
   }
@@ -320,94 +161,60 @@ public class TreeSinkTask extends SinkTask {
   @Override
   public void close(Collection<TopicPartition> partitions) {
     for (TopicPartition tp : partitions) {
-      Part p = parts.get(tp.partition());
-      if (p != null) {
-        dropBuffered(p);
-        p.assigned = false;
-        p.paused = false;
-      }
+      merge.close(tp.partition());
     }
     if (metrics != null) {
       publish();
     }
   }
 
-  private Part part(TopicPartition tp) {
-    return parts.computeIfAbsent(tp.partition(), k -> new Part(tp, state.partition(k)));
-  }
-
-  private void dropBuffered(Part p) {
-    for (Entry e : p.queue) {
-      bufferedBytes -= e.bytes;
-      bufferedRecords--;
-    }
-    p.queue.clear();
-    p.hole = null;
-  }
-
+  /**
+   * Hands the batch to the merge and applies what is next in seq order. A record that cannot be
+   * taken (undecodable without tolerance, a gap, another volume or epoch) stops the task, but only
+   * after the ops before it were applied and recorded, so a restart resumes exactly at it. While
+   * the next seq is missing the wait is timed; a seq no partition can deliver stops the task.
+   */
   @Override
   public void put(Collection<SinkRecord> records) {
-    batch++;
-    for (SinkRecord r : records) {
-      if (targetReached) {
-        break; // paused; anything still delivered is re-read from the recorded offsets later
-      }
-      Part p = parts.get(r.kafkaPartition());
-      if (p == null || !p.assigned || !topic.equals(r.topic())) {
-        continue;
-      }
-      long offset = r.kafkaOffset();
-      if (p.awaitOffset >= 0) {
-        // Until our seek takes effect the consumer may deliver from the group's committed
-        // position; drop what we already accounted for, and ask once more for what lies beyond.
-        if (offset < p.awaitOffset) {
+    merge.beginBatch();
+    long now = System.currentTimeMillis();
+    try {
+      for (SinkRecord r : records) {
+        if (targetReached) {
+          break; // paused; anything still delivered is re-read from the recorded offsets later
+        }
+        if (!topic.equals(r.topic())) {
           continue;
         }
-        if (offset > p.awaitOffset) {
-          if (p.reseekBatch < 0) {
-            context.offset(p.tp, p.awaitOffset);
-            p.reseekBatch = batch;
-            continue;
-          }
-          if (p.reseekBatch == batch) {
-            continue;
-          }
-          // Seeked and still beyond: those offsets are gone; the chain check decides.
+        int partition = r.kafkaPartition();
+        switch (merge.admit(partition, r.kafkaOffset())) {
+          case TAKE -> arrive(r, now);
+          case RESEEK -> context.offset(tp(partition), merge.seekOffset(partition));
+          case DROP -> {}
         }
-        p.awaitOffset = -1;
       }
-      if (offset < p.pos.nextOffset) {
-        continue; // already applied or skipped
-      }
-      arrive(p, r);
+    } catch (Refusal e) {
+      drain(); // the good prefix first (G3: recorded, so the restart resumes at the bad record)
+      saveIfDirty();
+      throw stop(e.message.get());
     }
     drain();
     managePauses();
-    if (stateDirty) {
-      state.save();
-      stateDirty = false;
-    }
+    saveIfDirty();
+    checkWait(now);
     publish();
   }
 
-  private void arrive(Part p, SinkRecord r) {
+  private void arrive(SinkRecord r, long now) {
     Object value = r.value();
-    if (!(value instanceof byte[])) {
-      throw new ConnectException(
-          "record at "
-              + where(r)
-              + " has a value of type "
-              + (value == null ? "null" : value.getClass().getName())
-              + "; set value.converter="
-              + "org.apache.kafka.connect.converters.ByteArrayConverter so op records arrive as"
-              + " bytes");
+    if (!(value instanceof byte[] bytes)) {
+      throw new Refusal(() -> stops.notBytes(where(r), value));
     }
-    byte[] bytes = (byte[]) value;
     OpRecord op;
     try {
       op = codec.decode(bytes);
     } catch (OpDecodeException e) {
-      undecodable(p, r, e);
+      undecodable(r, e, now);
       return;
     } catch (SchemaRegistryException e) {
       if (e.retriable()) {
@@ -415,147 +222,62 @@ public class TreeSinkTask extends SinkTask {
             "schema registry unavailable while decoding " + where(r) + ": " + e.getMessage(), e);
       }
       undecodable(
-          p,
           r,
-          new OpDecodeException(
-              OpDecodeException.Reason.UNRESOLVABLE_SCHEMA_ID, e.getMessage(), e));
+          new OpDecodeException(OpDecodeException.Reason.UNRESOLVABLE_SCHEMA_ID, e.getMessage(), e),
+          now);
       return;
     }
     Long pinned = config.epoch();
     if (pinned != null && op.getEpoch() != pinned) {
       // Another journal's history (tfs.epoch pins this mirror to one): not part of any chain.
-      if (p.queue.isEmpty()) {
-        account(p, r.kafkaOffset(), 0);
-      } else {
-        enqueue(p, new Entry(null, NOT_IN_CHAIN, r.kafkaOffset(), 0));
-      }
+      merge.arriveOutsideChain(r.kafkaPartition(), r.kafkaOffset(), now);
       return;
     }
     checkIdentity(op, r);
     metrics.newestSeq = Math.max(metrics.newestSeq, op.getSeq());
     metrics.newestTimeNs = Math.max(metrics.newestTimeNs, op.getTime());
-    if (p.hole != null) {
-      // The undecodable record before this one was the op partitionPrevSeq names, if that seq is
-      // beyond what this partition had; otherwise it was not part of the chain at all.
-      if (op.getPartitionPrevSeq() > p.arrivedLast) {
-        p.hole.seq = op.getPartitionPrevSeq();
-        p.arrivedLast = op.getPartitionPrevSeq();
-      } else {
-        p.hole.seq = NOT_IN_CHAIN;
-      }
-      p.hole = null;
+    try {
+      merge.arrive(r.kafkaPartition(), r.kafkaOffset(), op, bytes.length, now);
+    } catch (SeqMerge.Gap g) {
+      throw new Refusal(() -> stops.gap(g, state.appliedSeq()));
     }
-    if (op.getSeq() <= p.arrivedLast) {
-      // A duplicate (replay, shipper restart, redelivery).
-      if (p.queue.isEmpty()) {
-        account(p, r.kafkaOffset(), op.getSeq());
-      } else {
-        enqueue(p, new Entry(null, NOT_IN_CHAIN, r.kafkaOffset(), 0));
-      }
-      return;
-    }
-    if (op.getPartitionPrevSeq() != p.arrivedLast) {
-      throw gap(p, r, op);
-    }
-    p.arrivedLast = op.getSeq();
-    enqueue(p, new Entry(op, op.getSeq(), r.kafkaOffset(), bytes.length));
-  }
-
-  private void enqueue(Part p, Entry e) {
-    p.queue.addLast(e);
-    bufferedBytes += e.bytes;
-    bufferedRecords++;
   }
 
   private void checkIdentity(OpRecord op, SinkRecord r) {
     if (op.getPartition() != r.kafkaPartition()) {
-      throw stop(
-          "op seq "
-              + op.getSeq()
-              + " at "
-              + where(r)
-              + " says it belongs to partition "
-              + op.getPartition()
-              + ": the topic was written with another partition count or partitioner than the"
-              + " journal's, so the partition chains cannot prove completeness (G7). Re-create the"
-              + " topic with the journal's partition count and re-ship, then rebuild this mirror"
-              + " into a new empty tfs.mirror.root");
+      throw new Refusal(() -> stops.wrongPartition(op, where(r)));
     }
-    String expected = !state.volume.isEmpty() ? state.volume : config.volume();
+    String expected = !state.volume().isEmpty() ? state.volume() : config.volume();
     if (expected != null && !expected.equals(op.getVolume())) {
-      throw stop(
-          "op seq "
-              + op.getSeq()
-              + " at "
-              + where(r)
-              + " is of volume "
-              + op.getVolume()
-              + " but this mirror holds volume "
-              + expected
-              + " (G7): two volumes were shipped to one topic, or the connector reads the wrong"
-              + " topic. Fix the topic; this mirror stays as of seq "
-              + state.appliedSeq);
+      throw new Refusal(() -> stops.otherVolume(op, where(r), expected, state.appliedSeq()));
     }
-    if (state.epoch != 0 && state.epoch != op.getEpoch()) {
-      throw stop(
-          "op seq "
-              + op.getSeq()
-              + " at "
-              + where(r)
-              + " is of journal epoch "
-              + op.getEpoch()
-              + " but this mirror applied epoch "
-              + state.epoch
-              + " up to seq "
-              + state.appliedSeq
-              + " (G7): the capture journal was created anew, so seqs restarted and this mirror"
-              + " cannot continue. Rebuild: stop the connector, point tfs.mirror.root at a new empty"
-              + " directory, set tfs.epoch="
-              + op.getEpoch()
-              + " (records of other epochs are then skipped), reset the offsets (DELETE"
-              + " /connectors/"
-              + connector
-              + "/offsets) and resume");
+    if (state.epoch() != 0 && state.epoch() != op.getEpoch()) {
+      long mirrorEpoch = state.epoch();
+      throw new Refusal(() -> stops.otherEpoch(op, where(r), mirrorEpoch, state.appliedSeq()));
     }
-    if (state.epoch == 0) {
-      state.epoch = op.getEpoch();
-      state.volume = op.getVolume();
+    if (state.epoch() == 0) {
+      state.pinIdentity(op.getVolume(), op.getEpoch());
       stateDirty = true;
-      metrics.epoch = state.epoch;
-      metrics.volume = state.volume;
+      metrics.epoch = state.epoch();
+      metrics.volume = state.volume();
     }
   }
 
-  private ConnectException gap(Part p, SinkRecord r, OpRecord op) {
-    String missing =
-        op.getPartitionPrevSeq() > p.arrivedLast
-            ? "the op(s) of this partition after seq "
-                + p.arrivedLast
-                + " up to seq "
-                + op.getPartitionPrevSeq()
-                + " are missing"
-            : "its chain does not continue from seq " + p.arrivedLast;
-    return stop(
-        "gap in partition "
-            + p.tp
-            + ": the record at offset "
-            + r.kafkaOffset()
-            + " has seq "
-            + op.getSeq()
-            + " and partitionPrevSeq "
-            + op.getPartitionPrevSeq()
-            + ", but the last op seen in this partition is seq "
-            + p.arrivedLast
-            + ", so "
-            + missing
-            + " (deleted by retention, or the topic was re-created) (G7). The mirror stays"
-            + " consistent as of seq "
-            + state.appliedSeq
-            + " and cannot continue. To rebuild: stop the connector, point tfs.mirror.root at a"
-            + " new empty directory, reset the offsets (DELETE /connectors/"
-            + connector
-            + "/offsets) and resume; if the topic no longer holds the start of the history,"
-            + " re-bootstrap the capture (new epoch with a snapshot) first");
+  /**
+   * Times the wait for the next seq; stops when no partition that could still deliver it sent a
+   * record for {@code tfs.gap.timeout.ms} (see {@link SeqMerge}).
+   */
+  private void checkWait(long now) {
+    if (targetReached || merge.updateWait(now) < 0 || !merge.unreachable(now)) {
+      return;
+    }
+    throw stop(
+        stops.unreachable(
+            merge.waitingFor(),
+            config.gapTimeoutMs(),
+            merge.waitingSinceMs(),
+            merge.newest(),
+            state.appliedSeq()));
   }
 
   private ConnectException stop(String message) {
@@ -567,19 +289,16 @@ public class TreeSinkTask extends SinkTask {
     return new ConnectException(message);
   }
 
-  private void undecodable(Part p, SinkRecord r, OpDecodeException e) {
+  private void undecodable(SinkRecord r, OpDecodeException e, long now) {
     String reason = "undecodable op record at " + where(r) + ": " + e.getMessage();
-    state.diverged = true;
-    state.divergedReason = reason;
+    if (!tolerateAll) {
+      // Nothing is skipped: the mirror is not diverged, it stops before the record.
+      throw new Refusal(() -> stops.undecodable(reason, state.appliedSeq()));
+    }
+    state.markDiverged(reason);
     state.save();
     metrics.diverged = true;
     metrics.divergedReason = reason;
-    if (!tolerateAll) {
-      throw stop(
-          reason
-              + ". The mirror is marked diverged. Set errors.tolerance=all (with a dead letter"
-              + " queue topic) to skip such records, or rebuild the topic");
-    }
     ErrantRecordReporter reporter = null;
     try {
       reporter = context.errantRecordReporter();
@@ -591,52 +310,31 @@ public class TreeSinkTask extends SinkTask {
     }
     log.error(
         "{}: {}; skipped (errors.tolerance=all); the mirror is now diverged", connector, reason);
-    Entry placeholder = new Entry(null, UNKNOWN, r.kafkaOffset(), 0);
-    enqueue(p, placeholder);
-    p.hole = placeholder;
+    merge.arriveUndecodable(r.kafkaPartition(), r.kafkaOffset(), now);
   }
 
-  /** Applies every head that is next in seq order; drops duplicate heads. */
+  /** Applies every record that is next in seq order. */
   private void drain() {
     while (!targetReached) {
-      long next = state.appliedSeq + 1;
-      Part found = null;
-      for (Part p : parts.values()) {
-        while (!p.queue.isEmpty()) {
-          Entry h = p.queue.peekFirst();
-          if (h.seq == NOT_IN_CHAIN || (h.seq > 0 && h.seq < next)) {
-            p.queue.removeFirst();
-            release(h);
-            account(p, h.offset, Math.max(h.seq, 0));
-            continue;
-          }
-          break;
-        }
-        Entry h = p.queue.peekFirst();
-        if (h != null && h.seq == next) {
-          found = p;
-        }
-      }
-      if (found == null) {
+      SeqMerge.Entry e = merge.next();
+      if (e == null) {
         return;
       }
-      Entry e = found.queue.peekFirst();
-      if (e.op != null && beyondTarget(e.op)) {
+      OpRecord op = e.op();
+      if (op != null && beyondTarget(op)) {
         reachTarget();
         return;
       }
-      found.queue.removeFirst();
-      release(e);
-      if (e.op == null) {
+      if (op == null) {
         // An undecodable record tolerated earlier: its seq is skipped, the mirror is diverged.
-        state.appliedSeq = e.seq;
+        state.recordSkipped(e.seq());
       } else {
-        applyOne(e.op);
+        applyOne(op);
       }
-      account(found, e.offset, e.seq);
+      merge.done(e);
       state.save();
       stateDirty = false;
-      if (untilSeq != null && state.appliedSeq >= untilSeq) {
+      if (untilSeq != null && state.appliedSeq() >= untilSeq) {
         reachTarget();
       }
     }
@@ -651,55 +349,29 @@ public class TreeSinkTask extends SinkTask {
     try {
       applier.apply(op);
     } catch (ApplyException e) {
-      String what;
-      switch (e.kind()) {
-        case NO_SPACE:
-          what = "disk full";
-          break;
-        case PERMISSION:
-          what = "permission denied";
-          break;
-        case REFUSED:
-          what = "op refused by confinement (G5)";
-          break;
-        case DIVERGED:
-          what = "mirror diverged";
-          break;
-        default:
-          what = "I/O error";
-      }
-      throw stop(
-          what
-              + " applying seq "
-              + op.getSeq()
-              + ": "
-              + e.getMessage()
-              + " (the mirror's state still says seq "
-              + state.appliedSeq
-              + ", so a restart re-applies this op)");
+      throw stop(stops.applyFailed(e, op.getSeq(), state.appliedSeq()));
     }
-    state.appliedSeq = op.getSeq();
-    state.appliedTimeNs = op.getTime();
-    Object body = op.getOp();
-    if (body instanceof SnapshotBegin) {
-      state.snapshot = MirrorState.Snapshot.RUNNING;
-      state.snapshotBeginSeq = op.getSeq();
-    } else if (body instanceof SnapshotEnd) {
-      state.snapshot = MirrorState.Snapshot.DONE;
+    state.recordApplied(op.getSeq(), op.getTime());
+    switch (OpKind.of(op)) {
+      case SNAPSHOT_BEGIN -> state.snapshotBegan(op.getSeq());
+      case SNAPSHOT_END -> state.snapshotEnded();
+      case CREATE,
+          MKDIR,
+          MKNOD,
+          WRITE,
+          TRUNCATE,
+          FALLOCATE,
+          UNLINK,
+          RMDIR,
+          RENAME,
+          LINK,
+          SYMLINK,
+          SETATTR,
+          SETXATTR,
+          REMOVEXATTR -> {}
     }
     metrics.opsApplied++;
     metrics.bytesApplied += Ops.dataBytes(op);
-  }
-
-  private void release(Entry e) {
-    bufferedBytes -= e.bytes;
-    bufferedRecords--;
-  }
-
-  private void account(Part p, long offset, long seq) {
-    p.pos.nextOffset = Math.max(p.pos.nextOffset, offset + 1);
-    p.pos.lastSeq = Math.max(p.pos.lastSeq, seq);
-    stateDirty = true;
   }
 
   private void reachTarget() {
@@ -708,60 +380,49 @@ public class TreeSinkTask extends SinkTask {
       log.info(
           "{}: replay target reached at seq {}; pausing all partitions and idling",
           connector,
-          state.appliedSeq);
+          state.appliedSeq());
     }
-    for (Part p : parts.values()) {
-      dropBuffered(p);
-    }
-    pauseAll();
+    merge.dropAll();
+    pause(merge.pauseAll());
   }
 
-  private void pauseAll() {
-    List<TopicPartition> tps = new ArrayList<>();
-    for (Part p : parts.values()) {
-      if (p.assigned && !p.paused) {
-        p.paused = true;
-        tps.add(p.tp);
-      }
-    }
-    if (!tps.isEmpty() && context != null) {
-      context.pause(tps.toArray(new TopicPartition[0]));
-    }
-  }
-
-  /**
-   * Pauses partitions that run ahead while the buffer is over its bound; resumes every paused
-   * partition that could hold the next seq, and all of them once the buffer is below half.
-   */
   private void managePauses() {
     if (targetReached) {
       return;
     }
-    long next = state.appliedSeq + 1;
-    List<TopicPartition> pause = new ArrayList<>();
-    List<TopicPartition> resume = new ArrayList<>();
-    for (Part p : parts.values()) {
-      if (!p.assigned) {
-        continue;
-      }
-      Entry h = p.queue.peekFirst();
-      boolean ahead = h != null && h.seq > next;
-      if (p.paused && (!ahead || bufferedBytes <= maxBytes / 2)) {
-        p.paused = false;
-        resume.add(p.tp);
-      } else if (!p.paused && ahead && bufferedBytes > maxBytes) {
-        p.paused = true;
-        pause.add(p.tp);
-      }
-    }
-    if (!pause.isEmpty()) {
-      context.pause(pause.toArray(new TopicPartition[0]));
-    }
-    if (!resume.isEmpty()) {
-      context.resume(resume.toArray(new TopicPartition[0]));
+    SeqMerge.Pauses d = merge.pauses();
+    pause(d.pause());
+    if (!d.resume().isEmpty()) {
+      context.resume(tps(d.resume()));
     }
   }
 
+  private void pause(List<Integer> partitions) {
+    if (!partitions.isEmpty() && context != null) {
+      context.pause(tps(partitions));
+    }
+  }
+
+  private TopicPartition tp(int partition) {
+    return new TopicPartition(topic, partition);
+  }
+
+  private TopicPartition[] tps(List<Integer> partitions) {
+    return partitions.stream().map(this::tp).toArray(TopicPartition[]::new);
+  }
+
+  private void saveIfDirty() {
+    if (stateDirty) {
+      state.save();
+      stateDirty = false;
+    }
+  }
+
+  /**
+   * Returns only what is durable with the mirror (as the Confluent S3 sink returns only what it
+   * uploaded): each assigned partition's next offset as the mirror state records it, after the
+   * state (and, with {@code tfs.fsync=commit}, the mirror) was made durable.
+   */
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
@@ -773,10 +434,7 @@ public class TreeSinkTask extends SinkTask {
       }
     }
     reports.clear();
-    if (stateDirty) {
-      state.save();
-      stateDirty = false;
-    }
+    saveIfDirty();
     if (config.fsyncAtCommit()) {
       try {
         applier.sync();
@@ -784,15 +442,13 @@ public class TreeSinkTask extends SinkTask {
         throw new ConnectException("cannot sync the mirror: " + e.getMessage(), e);
       }
       // The mirror is synced: everything applied so far is durable with this state.
-      state.committedSeq = state.appliedSeq;
+      state.committed();
       state.save();
       state.force();
     }
     Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
-    for (Part p : parts.values()) {
-      if (p.assigned) {
-        out.put(p.tp, new OffsetAndMetadata(p.pos.nextOffset));
-      }
+    for (Map.Entry<Integer, Long> e : merge.committable().entrySet()) {
+      out.put(tp(e.getKey()), new OffsetAndMetadata(e.getValue()));
     }
     publish();
     metrics.writeStatus();
@@ -818,8 +474,8 @@ public class TreeSinkTask extends SinkTask {
         if (applier != null && !"failed".equals(metrics == null ? "" : metrics.taskState)) {
           // An orderly stop: make mirror and state durable together, so a later boot trusts them.
           applier.sync();
-          state.committedSeq = state.appliedSeq;
-          state.cleanStop = true;
+          state.committed();
+          state.cleanStop(true);
         }
         state.save();
         state.force();
@@ -844,23 +500,23 @@ public class TreeSinkTask extends SinkTask {
   }
 
   private void publish() {
-    if (metrics == null || state == null) {
-      return;
+    if (metrics == null || state == null || "failed".equals(metrics.taskState)) {
+      return; // after a stop the figures stay as they were when it stopped (close drops buffers)
     }
-    metrics.appliedSeq = state.appliedSeq;
-    metrics.appliedTimeNs = state.appliedTimeNs;
-    metrics.volume = state.volume;
-    metrics.epoch = state.epoch;
-    metrics.bufferedBytes = bufferedBytes;
-    metrics.bufferedRecords = bufferedRecords;
-    metrics.diverged = state.diverged;
-    metrics.divergedReason = state.divergedReason;
+    metrics.appliedSeq = state.appliedSeq();
+    metrics.appliedTimeNs = state.appliedTimeNs();
+    metrics.volume = state.volume();
+    metrics.epoch = state.epoch();
+    metrics.bufferedBytes = merge.bufferedBytes();
+    metrics.bufferedRecords = merge.bufferedRecords();
+    metrics.diverged = state.diverged();
+    metrics.divergedReason = state.divergedReason();
     metrics.targetReached = targetReached;
-    metrics.snapshot = state.snapshot.name().toLowerCase(java.util.Locale.ROOT);
-    metrics.paused =
-        parts.values().stream().filter(p -> p.paused).mapToInt(p -> p.tp.partition()).toArray();
-    metrics.waitingFor =
-        bufferedRecords > 0 && !targetReached ? "seq " + (state.appliedSeq + 1) : "";
+    metrics.snapshot = state.snapshot().name().toLowerCase(Locale.ROOT);
+    metrics.paused = merge.paused();
+    boolean waiting = merge.bufferedRecords() > 0 && !targetReached;
+    metrics.waitingFor = waiting ? "seq " + (state.appliedSeq() + 1) : "";
+    metrics.waitingSinceMs = waiting && merge.waitingFor() > 0 ? merge.waitingSinceMs() : 0;
   }
 
   private static String where(SinkRecord r) {
@@ -869,7 +525,7 @@ public class TreeSinkTask extends SinkTask {
 
   /** Test hook: the applied seq right now (the metrics lag behind within a put). */
   long appliedSeqNow() {
-    return state == null ? -1 : state.appliedSeq;
+    return state == null ? -1 : state.appliedSeq();
   }
 
   /** Test hook: the live metrics. */

@@ -30,7 +30,7 @@ final class History {
 
   /** Kafka's default partition for a keyed record. */
   static int partitionOf(byte[] key, int partitions) {
-    return Murmur2.toPositive(Murmur2.hash(key)) % partitions;
+    return dev.tfs.journal.KafkaPartitioner.partition(key, partitions);
   }
 
   /** Next op time (ns); each op is 1 ms after the previous. */

@@ -33,7 +33,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -228,10 +227,8 @@ class MirrorApplierTest {
         b.apply(op); // as after a crash between applying and recording
       }
     }
-    Map<String, String> x = TreeComparer.describe(once, false);
-    Map<String, String> y = TreeComparer.describe(twice, false);
-    assertThat(TreeComparer.diff(x, y)).isEmpty();
-    assertThat(x).isNotEmpty();
+    Trees.assertSame(once, twice, false);
+    assertThat(Trees.compare(once, twice, false).entries()).isPositive();
   }
 
   @Test
@@ -253,10 +250,7 @@ class MirrorApplierTest {
         b.apply(op);
       }
     }
-    assertThat(
-            TreeComparer.diff(
-                TreeComparer.describe(once, false), TreeComparer.describe(twice, false)))
-        .isEmpty();
+    Trees.assertSame(once, twice, false);
   }
 
   @Test
@@ -532,7 +526,7 @@ class MirrorApplierTest {
     Files.createSymbolicLink(root.resolve("ln"), outside);
     Files.createSymbolicLink(root.resolve("fs"), outside.resolve("secret"));
     Files.createSymbolicLink(root.resolve("a/b"), Path.of("../../outside"));
-    Map<String, String> before = TreeComparer.describe(outside);
+    Path before = Trees.snapshot(outside, tmp.resolve("outside-before"));
     OpRecord op = hc.op().apply(new Ctx(root, outside));
     setWalkFallback(walkFallback);
     try (MirrorApplier a = new MirrorApplier(root, MirrorApplier.OwnerPolicy.AUTO)) {
@@ -540,7 +534,7 @@ class MirrorApplierTest {
     } finally {
       setWalkFallback(false);
     }
-    assertThat(TreeComparer.diff(before, TreeComparer.describe(outside))).isEmpty();
+    Trees.assertSame(before, outside, true);
     assertThat(Files.readString(outside.resolve("secret"))).isEqualTo("secret");
     assertThat(Files.isSymbolicLink(root.resolve("ln"))).isTrue();
   }
@@ -567,6 +561,104 @@ class MirrorApplierTest {
     } finally {
       Posix.closeQuietly(fd);
     }
+  }
+
+  @Test
+  void enospcFromSetxattrWithRoomOnDiskNamesTheXattrLimitNotDiskFull() throws Exception {
+    Path root = tmp.resolve("m");
+    History h = new History("vol", 1L, 1);
+    h.add("f", new Create(0644, 0, 0));
+    OpRecord x =
+        h.add(
+            "f".getBytes(StandardCharsets.UTF_8),
+            new SetXattr(History.buf("user.big"), ByteBuffer.allocate(1_000)),
+            false,
+            false);
+    OpRecord real =
+        h.add(
+            "f".getBytes(StandardCharsets.UTF_8),
+            new SetXattr(History.buf("user.bigger"), ByteBuffer.allocate(60_000)),
+            false,
+            false);
+    try (MirrorApplier a = applier(root)) {
+      a.apply(h.ops.get(0));
+      a.failNextForTest("setxattr", dev.tfs.posix.Errno.ENOSPC); // as ext4 without ea_inode
+      assertThatThrownBy(() -> a.apply(x))
+          .isInstanceOfSatisfying(
+              ApplyException.class,
+              e -> assertThat(e.kind()).isEqualTo(ApplyException.Kind.XATTR_TOO_LARGE))
+          .hasMessageContaining("1000 bytes exceeds what the mirror's file system allows")
+          .hasMessageNotContaining("full");
+      a.failNextForTest("setxattr", dev.tfs.posix.Errno.E2BIG);
+      assertThatThrownBy(() -> a.apply(x))
+          .isInstanceOfSatisfying(
+              ApplyException.class,
+              e -> assertThat(e.kind()).isEqualTo(ApplyException.Kind.XATTR_TOO_LARGE));
+      a.apply(x); // the fault is gone: the same op applies
+      try {
+        a.apply(real); // ext4 without ea_inode refuses this for real, with ENOSPC
+      } catch (ApplyException e) {
+        assertThat(e.kind()).isEqualTo(ApplyException.Kind.XATTR_TOO_LARGE);
+      }
+    }
+    assertThat(StopMessages.label(ApplyException.Kind.XATTR_TOO_LARGE))
+        .isEqualTo("xattr value too large for the mirror's file system");
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"pwrite", "ftruncate"})
+  void efbigIsAFileTooLargeForTheMirrorsFileSystemNotAnIoError(String call) throws Exception {
+    Path root = tmp.resolve("m");
+    History h = new History("vol", 1L, 1);
+    h.add("f", new Create(0644, 0, 0));
+    OpRecord op =
+        h.add(
+            "f".getBytes(StandardCharsets.UTF_8),
+            call.equals("pwrite")
+                ? new Write(1L << 40, History.buf("far"))
+                : new Truncate(1L << 40),
+            true,
+            false);
+    try (MirrorApplier a = applier(root)) {
+      a.apply(h.ops.get(0));
+      a.failNextForTest(call, dev.tfs.posix.Errno.EFBIG);
+      assertThatThrownBy(() -> a.apply(op))
+          .isInstanceOfSatisfying(
+              ApplyException.class,
+              e -> assertThat(e.kind()).isEqualTo(ApplyException.Kind.FILE_TOO_LARGE))
+          .hasMessageContaining("larger than the largest file the mirror's file system");
+    }
+    assertThat(StopMessages.label(ApplyException.Kind.FILE_TOO_LARGE))
+        .isEqualTo("file too large for the mirror's file system");
+  }
+
+  @ParameterizedTest(name = "walk fallback: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void anOpThroughASymlinkInTheMirrorIsAConfinementRefusalNotDivergence(boolean walk)
+      throws Exception {
+    Path root = tmp.resolve("m");
+    Path elsewhere = tmp.resolve("elsewhere");
+    Files.createDirectories(root.resolve("d"));
+    Files.createDirectories(elsewhere);
+    Files.createSymbolicLink(root.resolve("d/s"), elsewhere);
+    History h = new History("vol", 1L, 1);
+    OpRecord deep = h.add("d/s/f", new Create(0644, 0, 0));
+    OpRecord deeper = h.add("d/s/x/f", new Create(0644, 0, 0));
+    setWalkFallback(walk);
+    try (MirrorApplier a = applier(root)) {
+      for (OpRecord op : List.of(deep, deeper)) {
+        assertThatThrownBy(() -> a.apply(op))
+            .isInstanceOfSatisfying(
+                ApplyException.class,
+                e -> assertThat(e.kind()).isEqualTo(ApplyException.Kind.REFUSED))
+            .hasMessageContaining("symlink")
+            .hasMessageContaining("G5")
+            .hasMessageNotContaining("diverged");
+      }
+    } finally {
+      setWalkFallback(false);
+    }
+    assertThat(Files.list(elsewhere).count()).isZero();
   }
 
   @Test

@@ -168,11 +168,7 @@ class TreeSinkConnectIT {
   }
 
   static void assertSameTree(Path expected, Path actual) throws Exception {
-    assertThat(
-            TreeComparer.diff(
-                TreeComparer.describe(expected, false), TreeComparer.describe(actual, false)))
-        .as("tree differences " + expected + " vs " + actual)
-        .isEmpty();
+    Trees.assertSame(expected, actual, false);
   }
 
   static History renameHeavy(String volume, int randomOps, long seed) {
@@ -259,7 +255,7 @@ class TreeSinkConnectIT {
     assertThat(applied).isEqualTo((long) h.ops.size());
 
     // Offsets rewound through the REST API into the same root: a no-op.
-    String before = TreeComparer.describe(r1, false).toString();
+    Path before = Trees.snapshot(r1, tmp.resolve("r1-before"));
     connect.stopConnector("two-m1");
     connect.assertions().assertConnectorIsStopped("two-m1", "stopped");
     connect.resetConnectorOffsets("two-m1");
@@ -270,7 +266,7 @@ class TreeSinkConnectIT {
         TIMEOUT_MS,
         "status of the resumed task");
     assertThat(field(status(s1, "two-m1", r1), "appliedSeq")).isEqualTo(h.ops.size());
-    assertThat(TreeComparer.describe(r1, false).toString()).isEqualTo(before);
+    Trees.assertSame(before, r1, false);
 
     // ... and into a fresh root: a rebuild.
     Path fresh = tmp.resolve("two-m1-rebuilt");
@@ -455,8 +451,67 @@ class TreeSinkConnectIT {
     assertThat(trace)
         .contains("topic " + topic + " partition " + where[0] + " offset " + where[1])
         .contains("UNKNOWN_SCHEMA");
-    assertThat(status(state, "fail-m", root)).contains("\"diverged\": true");
+    // errors.tolerance=none skips nothing: the mirror stops before the record, not diverged.
+    assertThat(status(state, "fail-m", root)).contains("\"diverged\": false");
     connect.deleteConnector("fail-m");
+  }
+
+  @Test
+  void aSeqNoPartitionCanDeliverFailsTheTaskWithinTheGapTimeout() throws Exception {
+    String topic = "tfs.hole.ops";
+    connect.kafka().createTopic(topic, 1);
+    TestUtils.waitForCondition(
+        () ->
+            connect
+                .kafka()
+                .describeTopics(topic)
+                .get(topic)
+                .map(d -> d.partitions().size() == 1 && d.partitions().get(0).leader() != null)
+                .orElse(false),
+        TIMEOUT_MS,
+        "leader of " + topic);
+    History h = new History("hole", 1L, 1);
+    for (int i = 1; i <= 5; i++) {
+      h.add("f" + i, new Create(0644, 0, 0));
+    }
+    // seq 5 says the partition's previous op is seq 3: its chain is consistent, but seq 4 is in
+    // no partition (a one-partition topic), so it can never arrive.
+    OpRecord last = h.ops.get(4);
+    OpRecord five =
+        OpRecord.newBuilder()
+            .setVolume(last.getVolume())
+            .setEpoch(last.getEpoch())
+            .setSeq(5)
+            .setPartition(0)
+            .setPartitionPrevSeq(3)
+            .setTime(last.getTime())
+            .setPath(last.getPath())
+            .setOp(last.getOp())
+            .build();
+    produce(topic, List.of(h.ops.get(0), h.ops.get(1), h.ops.get(2), five));
+    Path root = tmp.resolve("hole-m");
+    Path state = tmp.resolve("hole-s");
+    long timeoutMs = 3_000;
+    long started = System.nanoTime();
+    connect.configureConnector(
+        "hole-m",
+        sink(topic, root, state, TreeSinkConfig.GAP_TIMEOUT_MS_CONFIG, String.valueOf(timeoutMs)));
+    connect
+        .assertions()
+        .assertConnectorIsRunningAndTasksHaveFailed("hole-m", 1, "task fails on the hole");
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+    String trace = connect.connectorStatus("hole-m").tasks().get(0).trace();
+    assertThat(trace)
+        .contains("seq 4 cannot arrive")
+        .contains(topic + "-0: seq 5 at offset 3")
+        .contains("tfs.gap.timeout.ms");
+    assertThat(tookMs).as("stopped within the timeout plus start-up").isLessThan(TIMEOUT_MS);
+    String st = status(state, "hole-m", root);
+    assertThat(field(st, "appliedSeq")).isEqualTo(3);
+    assertThat(st).contains("\"waitingFor\": \"seq 4\"").contains("\"waitingSince\": \"20");
+    assertThat(field(st, "lagSeconds")).as("the lag grew while waiting").isGreaterThanOrEqualTo(3);
+    assertThat(st).contains("\"diverged\": false");
+    connect.deleteConnector("hole-m");
   }
 
   /** Single-object marker with a fingerprint of no bundled schema: not decodable. */

@@ -136,14 +136,18 @@ class TreeSinkConnectorTest {
     }
     try (MirrorState st = MirrorState.open(stateFile)) {
       assertThat(st.existed()).isTrue();
-      assertThat(st.appliedSeq).isEqualTo(h.ops.size());
-      assertThat(st.snapshot).isEqualTo(MirrorState.Snapshot.DONE);
-      assertThat(st.volume).isEqualTo("vol");
-      assertThat(st.topic).isEqualTo("tfs.vol.ops");
-      long lastSeqs = st.partitions.values().stream().mapToLong(x -> x.lastSeq).max().orElse(0);
+      assertThat(st.appliedSeq()).isEqualTo(h.ops.size());
+      assertThat(st.snapshot()).isEqualTo(MirrorState.Snapshot.DONE);
+      assertThat(st.volume()).isEqualTo("vol");
+      assertThat(st.topic()).isEqualTo("tfs.vol.ops");
+      long lastSeqs =
+          st.partitions().values().stream()
+              .mapToLong(MirrorState.PartitionPos::lastSeq)
+              .max()
+              .orElse(0);
       assertThat(lastSeqs).isEqualTo(h.ops.size());
       OpRecord last = h.ops.get(h.ops.size() - 1);
-      assertThat(st.appliedTimeNs).isEqualTo(last.getTime());
+      assertThat(st.appliedTimeNs()).isEqualTo(last.getTime());
     }
     assertThat(Files.readString(TreeSinkTaskTest.statusFile(state)))
         .contains("\"snapshot\": \"done\"");
@@ -153,17 +157,17 @@ class TreeSinkConnectorTest {
   void aTornSlotFallsBackToTheOtherOne() throws Exception {
     Path f = tmp.resolve("x.state");
     try (MirrorState s = MirrorState.open(f)) {
-      s.volume = "v";
-      s.appliedSeq = 1;
+      s.pinIdentity("v", 1);
+      s.recordApplied(1, 0);
       s.save(); // generation 1 -> slot 1
-      s.appliedSeq = 2;
+      s.recordApplied(2, 0);
       s.save(); // generation 2 -> slot 0
     }
     byte[] b = Files.readAllBytes(f);
     b[30] ^= 0x55; // corrupt slot 0 (the newest)
     Files.write(f, b);
     try (MirrorState s = MirrorState.open(f)) {
-      assertThat(s.appliedSeq).isEqualTo(1);
+      assertThat(s.appliedSeq()).isEqualTo(1);
     }
     b[MirrorState.SLOT_BYTES + 30] ^= 0x55; // both torn: the position is unknown
     Files.write(f, b);

@@ -71,10 +71,7 @@ class TreeSinkTaskTest {
   }
 
   static void assertSameTree(Path expected, Path actual, boolean rootAttrs) throws Exception {
-    List<String> d =
-        TreeComparer.diff(
-            TreeComparer.describe(expected, rootAttrs), TreeComparer.describe(actual, rootAttrs));
-    assertThat(d).as("tree differences").isEmpty();
+    Trees.assertSame(expected, actual, rootAttrs);
   }
 
   static TaskHarness.Strategy shuffled(int maxPerPartition) {
@@ -164,11 +161,7 @@ class TreeSinkTaskTest {
     } catch (ApplyException e) {
       failed = true;
     }
-    assertThat(
-            failed
-                || !TreeComparer.diff(TreeComparer.describe(ref), TreeComparer.describe(other))
-                    .isEmpty())
-        .isTrue();
+    assertThat(failed || !Trees.compare(ref, other, true).identical()).isTrue();
   }
 
   @Test
@@ -486,7 +479,10 @@ class TreeSinkTaskTest {
         .hasMessageContaining(
             "topic " + TOPIC + " partition " + hist.ops.get(bad).getPartition() + " offset ")
         .hasMessageContaining("UNKNOWN_SCHEMA");
-    assertThat(Files.readString(statusFile(tmp.resolve("state")))).contains("\"diverged\": true");
+    // errors.tolerance=none skips nothing: the mirror stops before the record, it is not diverged.
+    assertThat(Files.readString(statusFile(tmp.resolve("state"))))
+        .contains("\"diverged\": false")
+        .contains("\"state\": \"failed\"");
   }
 
   @Test
@@ -715,6 +711,130 @@ class TreeSinkTaskTest {
     committed.startTask();
     assertThat(committed.task.metrics().isDiverged()).isFalse();
     committed.task.stop();
+  }
+
+  /** One partition: every op of the history in it, in seq order. */
+  static History onePartition(String... names) {
+    History hist = new History("vol", 1L, 1);
+    hist.add("d", new Mkdir(0755, 0, 0));
+    for (String n : names) {
+      hist.add(n, new Create(0644, 0, 0));
+    }
+    return hist;
+  }
+
+  /** Everything each partition holds from its position, in one batch (as one big poll). */
+  static List<SinkRecord> pollAll(TaskHarness h) {
+    for (Map.Entry<org.apache.kafka.common.TopicPartition, Long> e : h.seeks.entrySet()) {
+      h.position[e.getKey().partition()] = e.getValue();
+    }
+    h.seeks.clear();
+    List<SinkRecord> batch = new ArrayList<>();
+    for (int p = 0; p < h.partitions; p++) {
+      batch.addAll(h.take(p, Integer.MAX_VALUE));
+    }
+    return batch;
+  }
+
+  @Test
+  void anUndecodableRecordAfterGoodOnesAppliesThePrefixAndResumesExactlyThere() throws Exception {
+    History hist = onePartition("d/a", "d/b", "d/c");
+    Path root = tmp.resolve("m");
+    Path state = tmp.resolve("state");
+    TaskHarness h = new TaskHarness(TOPIC, 1, props(root, state));
+    h.produceAll(hist.ops);
+    SinkRecord third = h.log.get(0).get(2);
+    h.log.get(0).set(2, new SinkRecord(TOPIC, 0, null, third.key(), null, garbage(), 2));
+    h.startTask();
+    List<SinkRecord> batch = pollAll(h);
+    assertThat(batch).hasSize(4);
+    assertThatThrownBy(() -> h.task.put(batch))
+        .isInstanceOf(ConnectException.class)
+        .hasMessageContaining("undecodable op record at topic " + TOPIC + " partition 0 offset 2")
+        .hasMessageContaining("consistent as of seq 2");
+    assertThat(h.task.appliedSeqNow()).as("the good prefix is applied").isEqualTo(2);
+    assertThat(Files.exists(root.resolve("d/a"))).isTrue();
+    assertThat(h.task.metrics().isDiverged()).as("nothing was skipped").isFalse();
+    String status = Files.readString(statusFile(state));
+    assertThat(status).contains("\"diverged\": false").contains("\"appliedSeq\": 2");
+    h.commit();
+    assertThat(h.committed).containsEntry(new org.apache.kafka.common.TopicPartition(TOPIC, 0), 2L);
+    h.task.stop();
+
+    // The fix: the record is re-shipped readable; a restart resumes exactly at offset 2.
+    h.log.get(0).set(2, third);
+    h.committed.clear(); // the mirror's own state wins over the group's offsets
+    h.startTask();
+    assertThat(h.seeks).containsEntry(new org.apache.kafka.common.TopicPartition(TOPIC, 0), 2L);
+    h.task.put(pollAll(h));
+    assertThat(h.task.appliedSeqNow()).isEqualTo(hist.ops.size());
+    assertThat(h.task.metrics().isDiverged()).isFalse();
+    h.task.stop();
+    assertSameTree(reference(hist.ops, "ref"), root, false);
+  }
+
+  @Test
+  void aRefusedRecordAfterGoodOnesAppliesThePrefixAndResumesExactlyThere() throws Exception {
+    History hist = onePartition("d/a", "d/s/x", "d/b");
+    Path root = tmp.resolve("m");
+    Path state = tmp.resolve("state");
+    TaskHarness h = new TaskHarness(TOPIC, 1, props(root, state));
+    h.produceAll(hist.ops);
+    h.startTask();
+    Files.createDirectories(root.resolve("d"));
+    Files.createSymbolicLink(root.resolve("d/s"), tmp); // in the way of seq 3 (G5)
+    assertThatThrownBy(() -> h.task.put(pollAll(h)))
+        .isInstanceOf(ConnectException.class)
+        .hasMessageContaining("op refused by confinement (G5) applying seq 3")
+        .hasMessageContaining("symlink");
+    assertThat(h.task.appliedSeqNow()).isEqualTo(2);
+    h.commit();
+    assertThat(h.committed).containsEntry(new org.apache.kafka.common.TopicPartition(TOPIC, 0), 2L);
+    h.task.stop();
+
+    Files.delete(root.resolve("d/s"));
+    Files.createDirectories(root.resolve("d/s"));
+    h.committed.clear();
+    h.startTask();
+    assertThat(h.seeks).containsEntry(new org.apache.kafka.common.TopicPartition(TOPIC, 0), 2L);
+    h.task.put(pollAll(h));
+    assertThat(h.task.appliedSeqNow()).isEqualTo(hist.ops.size());
+    h.task.stop();
+  }
+
+  @Test
+  void anEpochChangeBeforeAnythingWasAppliedSaysNothingWasAppliedYet() throws Exception {
+    // seq 1 of epoch 1 lives in partition 1 (not delivered); seq 2 arrives and pins epoch 1.
+    History hist = new History("vol", 1L, 2);
+    OpRecord first = null;
+    OpRecord second = null;
+    for (int i = 0; first == null || second == null; i++) {
+      OpRecord op = hist.add("n" + i, new Mkdir(0755, 0, 0));
+      if (first == null) {
+        first = op;
+      } else if (op.getPartition() != first.getPartition()) {
+        second = op;
+      }
+    }
+    History next = new History("vol", 2L, 2);
+    OpRecord other = next.add("x", new Create(0644, 0, 0));
+    TaskHarness h = new TaskHarness(TOPIC, 2, props(tmp.resolve("m"), tmp.resolve("state")));
+    OpCodec codec = new OpCodec();
+    h.produce(second.getPartition(), Ops.path(second), codec.encode(second));
+    h.produce(other.getPartition(), Ops.path(other), codec.encode(other));
+    h.startTask();
+    pollAll(h); // positions at the seeks
+    // seq 2 of epoch 1 first (it waits for seq 1), then the record of epoch 2.
+    List<SinkRecord> ordered =
+        List.of(
+            h.log.get(second.getPartition()).get(0),
+            h.log
+                .get(other.getPartition())
+                .get(other.getPartition() == second.getPartition() ? 1 : 0));
+    assertThatThrownBy(() -> h.task.put(ordered))
+        .isInstanceOf(ConnectException.class)
+        .hasMessageContaining("this mirror holds epoch 1 and has applied nothing yet")
+        .hasMessageNotContaining("up to seq 0");
   }
 
   static Path statusFile(Path stateDir) throws Exception {
