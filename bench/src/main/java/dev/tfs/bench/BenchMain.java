@@ -28,14 +28,15 @@ import picocli.CommandLine.Option;
           + " on raw, bindfs, passthrough, tfs-capture), lag (write -> visible on a mirror, tfs"
           + " vs lsyncd), propagation (100k-file tree, 10 changes: tfs vs rsync -a), bootstrap"
           + " (1 GiB / 10k files into a new mirror: tfs vs rsync -a), apply (mirror apply rate"
-          + " from a pre-filled topic vs a plain dir), memory (sink with a large backlog); tuning"
+          + " from a pre-filled topic vs a plain dir), memory (sink with a large backlog), verify"
+          + " (tfs verify vs rsync -anc on the same identical trees); tuning"
           + " (capture-fs options, not in the default set).",
       "Needs root, /dev/fuse, bindfs, lsyncd and rsync; takes the machine for itself: run it"
           + " when nothing else runs."
     })
 public final class BenchMain implements Callable<Integer> {
   static final List<String> ALL_GROUPS =
-      List.of("capture", "ship", "lag", "propagation", "bootstrap", "apply", "memory");
+      List.of("capture", "ship", "lag", "propagation", "bootstrap", "apply", "memory", "verify");
 
   @Option(names = "--quick", description = "Smaller sizes and fewer repetitions (under 10 min).")
   boolean quick;
@@ -168,7 +169,8 @@ public final class BenchMain implements Callable<Integer> {
     Prereqs.check(groups);
     try {
       boolean needStack =
-          groups.stream().anyMatch(g -> !g.equals("tuning") && !g.equals("capture"))
+          groups.stream()
+                  .anyMatch(g -> !g.equals("tuning") && !g.equals("capture") && !g.equals("verify"))
               || (groups.contains("capture")
                   && (subjectFilter == null
                       || subjectFilter.stream().anyMatch(x -> x.startsWith("tfs-ship"))));
@@ -177,7 +179,8 @@ public final class BenchMain implements Callable<Integer> {
       }
       for (String g : groups) {
         long g0 = System.nanoTime();
-        boolean connectProfile = env.stack != null && !g.equals("capture") && !g.equals("tuning");
+        boolean connectProfile =
+            env.stack != null && !List.of("capture", "tuning", "verify").contains(g);
         if (connectProfile) {
           Profiler.start(env, env.stack.connectPid(), g + "-connect");
         }
@@ -283,6 +286,7 @@ public final class BenchMain implements Callable<Integer> {
       case "bootstrap" -> new MirrorBench(env).bootstrap();
       case "apply" -> new MirrorBench(env).apply();
       case "memory" -> new MirrorBench(env).memory();
+      case "verify" -> new VerifyBench(env).run();
       default -> throw new BenchException("unknown group " + g);
     }
   }

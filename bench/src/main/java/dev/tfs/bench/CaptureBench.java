@@ -1,5 +1,6 @@
 package dev.tfs.bench;
 
+import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -169,7 +170,7 @@ final class CaptureBench {
       }
       m.close();
       if (s.ship && env.stack != null) {
-        env.stack.deleteTopic("tfs." + volume + ".ops");
+        env.stack.deleteTopic(Volumes.defaultTopic(volume));
       }
       trash.add(store);
       Data.deleteTree(journal);

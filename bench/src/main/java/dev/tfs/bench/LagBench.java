@@ -1,5 +1,6 @@
 package dev.tfs.bench;
 
+import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -48,7 +49,7 @@ final class LagBench {
   /** A tfs subject: where the writer writes, where the mirror shows it, its volume. */
   private record TfsPath(Path mount, Path mirror, String volume, String connector) {
     String topic() {
-      return "tfs." + volume + ".ops";
+      return Volumes.defaultTopic(volume);
     }
   }
 
@@ -111,7 +112,7 @@ final class LagBench {
       if (env.baselineJar != null) {
         // The same pipeline with the baseline build's tfs-capture, on its own volume and mirror.
         String vol = BenchStack.LAG_VOLUME + "-before";
-        st.createTopic("tfs." + vol + ".ops");
+        st.createTopic(Volumes.defaultTopic(vol));
         before =
             Subject.capture("capture-lag-before", true, Subject.JournalOn.DISK, List.of())
                 .withJar("capture-lag-before", env.baselineJar)

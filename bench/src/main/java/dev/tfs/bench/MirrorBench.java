@@ -1,5 +1,6 @@
 package dev.tfs.bench;
 
+import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -64,7 +65,7 @@ final class MirrorBench {
     Procs.run(List.of("rsync", "-a", store + "/", rsyncDst + "/"), LONG);
     env.results.add(
         g, "initial copy", "rsync", "seconds", "s", false, 1, secs(r0, System.nanoTime()));
-    env.stack.createTopic("tfs." + volume + ".ops");
+    env.stack.createTopic(Volumes.defaultTopic(volume));
     Subject.Mounted m = null;
     try {
       env.stack.deployMirror(connector, volume, mirror, Map.of());
@@ -122,7 +123,7 @@ final class MirrorBench {
         m.close();
       }
       env.stack.deleteMirror(connector);
-      env.stack.deleteTopic("tfs." + volume + ".ops");
+      env.stack.deleteTopic(Volumes.defaultTopic(volume));
       Data.deleteTree(base);
     }
   }
@@ -195,7 +196,7 @@ final class MirrorBench {
     Path mirror = base.resolve("mirror-" + rep + tag);
     Path mnt = base.resolve("mnt");
     Path journal = base.resolve("journal-" + rep + tag);
-    env.stack.createTopic("tfs." + volume + ".ops");
+    env.stack.createTopic(Volumes.defaultTopic(volume));
     Subject s = shipper("capture-boot");
     if (jar != null) {
       s = s.withJar("capture-boot-before", jar);
@@ -220,7 +221,7 @@ final class MirrorBench {
         m.close();
       }
       env.stack.deleteMirror(connector);
-      env.stack.deleteTopic("tfs." + volume + ".ops");
+      env.stack.deleteTopic(Volumes.defaultTopic(volume));
       Files.deleteIfExists(src.resolve(".bench-ready"));
       Data.deleteTree(journal);
       trash.add(mirror);
@@ -283,8 +284,8 @@ final class MirrorBench {
         }
       }
     } finally {
-      env.stack.deleteTopic("tfs.bench-apply-large.ops");
-      env.stack.deleteTopic("tfs.bench-apply-small.ops");
+      env.stack.deleteTopic(Volumes.defaultTopic("bench-apply-large"));
+      env.stack.deleteTopic(Volumes.defaultTopic("bench-apply-small"));
       Data.emptyTrash(trash);
       Data.deleteTree(base);
     }
@@ -316,7 +317,7 @@ final class MirrorBench {
     Path store = base.resolve("store-" + kind);
     Path mnt = base.resolve("mnt-" + kind);
     Path journal = base.resolve("journal-" + kind);
-    env.stack.createTopic("tfs." + volume + ".ops");
+    env.stack.createTopic(Volumes.defaultTopic(volume));
     Subject.Mounted m = shipper("capture-" + kind).mount(env, store, mnt, journal, volume);
     try {
       long a = System.nanoTime();
@@ -354,7 +355,7 @@ final class MirrorBench {
     Path store = base.resolve("store");
     Path mnt = base.resolve("mnt");
     Path mirror = base.resolve("mirror");
-    env.stack.createTopic("tfs." + volume + ".ops");
+    env.stack.createTopic(Volumes.defaultTopic(volume));
     try {
       Subject.Mounted m =
           shipper("capture-mem").mount(env, store, mnt, base.resolve("journal"), volume);
@@ -476,7 +477,7 @@ final class MirrorBench {
         CURVE.addAll(curve);
       }
     } finally {
-      env.stack.deleteTopic("tfs." + volume + ".ops");
+      env.stack.deleteTopic(Volumes.defaultTopic(volume));
       Data.deleteTree(base);
     }
   }

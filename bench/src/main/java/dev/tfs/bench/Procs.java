@@ -1,5 +1,6 @@
 package dev.tfs.bench;
 
+import dev.tfs.tools.stack.ChildProcess;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,8 @@ import java.util.function.BooleanSupplier;
 final class Procs {
   private static final List<Proc> RUNNING = new CopyOnWriteArrayList<>();
   private static final List<Path> MOUNTS = new CopyOnWriteArrayList<>();
+  // The stack's components, started by the tools' stack classes in their own sessions.
+  private static final List<ChildProcess> CHILDREN = new CopyOnWriteArrayList<>();
 
   private Procs() {}
 
@@ -140,6 +143,18 @@ final class Procs {
     }
   }
 
+  /** Registers a stack component for {@link #cleanup}; returns it. */
+  static ChildProcess track(ChildProcess p) {
+    CHILDREN.add(p);
+    return p;
+  }
+
+  /** Stops a tracked stack component (SIGTERM, then SIGKILL after {@code grace}). */
+  static boolean stop(ChildProcess p, Duration grace) {
+    CHILDREN.remove(p);
+    return p.stop(grace);
+  }
+
   static void registerMount(Path dir) {
     MOUNTS.add(dir);
   }
@@ -180,6 +195,14 @@ final class Procs {
         System.err.println("bench: stopping " + p.name + " (pid " + p.pid() + ")");
       }
       p.stop(Duration.ofSeconds(30));
+    }
+    List<ChildProcess> children = new ArrayList<>(CHILDREN);
+    for (int i = children.size() - 1; i >= 0; i--) {
+      ChildProcess c = children.get(i);
+      if (c.alive()) {
+        System.err.println("bench: stopping " + c.name() + " (pid " + c.pid() + ")");
+      }
+      stop(c, Duration.ofSeconds(30));
     }
     for (Path m : new ArrayList<>(MOUNTS)) {
       if (Mounts.isMounted(m)) {

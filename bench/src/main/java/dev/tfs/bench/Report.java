@@ -31,6 +31,7 @@ final class Report {
     Sections.bootstrap(rep);
     Sections.apply(rep);
     Sections.memory(rep);
+    Sections.verify(rep);
     body.append(rep.md);
     StringBuilder head = new StringBuilder();
     head.append("# tfs benchmark report\n\n");

@@ -1,5 +1,6 @@
 package dev.tfs.bench;
 
+import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +42,7 @@ final class ShipBench {
       for (Subject s : subjects) {
         Path base = env.work.resolve(GROUP + "/" + s.name + "-" + rep);
         String volume = ("bench-ship-" + s.name + "-" + rep).replaceAll("[^A-Za-z0-9._-]", "-");
-        env.stack.createTopic("tfs." + volume + ".ops");
+        env.stack.createTopic(Volumes.defaultTopic(volume));
         env.say("%s rep %d/%d: %s", GROUP, rep, reps, s.name);
         Subject.Mounted m =
             s.mount(
@@ -80,7 +81,7 @@ final class ShipBench {
               (b - a) / 1e9, (c - b) / 1e9, small.files() / ((c - a) / 1e9));
         } finally {
           m.close();
-          env.stack.deleteTopic("tfs." + volume + ".ops");
+          env.stack.deleteTopic(Volumes.defaultTopic(volume));
           Data.deleteTree(base.resolve("journal"));
           trash.add(base);
         }

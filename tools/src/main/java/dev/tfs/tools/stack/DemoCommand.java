@@ -75,11 +75,12 @@ public final class DemoCommand implements Callable<Integer> {
             + " yourself too. Ctrl-C stops.");
     long end = seconds > 0 ? System.nanoTime() + seconds * 1_000_000_000L : Long.MAX_VALUE;
     int tick = 0;
+    LiveLine line = new LiveLine(System.console() != null);
     while (System.nanoTime() < end) {
       if (tick % 4 == 0) {
         liveWrite(mnt, tick / 4);
       }
-      out.print("\r" + statusLine(st) + "   ");
+      out.print(line.render(statusLine(st)));
       out.flush();
       Thread.sleep(500); // the demo's refresh period, not a wait for a condition
       tick++;

@@ -1,27 +1,16 @@
 package dev.tfs.tools.stack;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * The local stack: a real single-node KRaft broker and a real distributed Connect worker as child
@@ -70,7 +59,7 @@ public final class LocalStack {
     }
 
     public String topic() {
-      return "tfs." + volume + ".ops";
+      return Volumes.defaultTopic(volume);
     }
 
     public String bootstrap() {
@@ -82,24 +71,29 @@ public final class LocalStack {
     }
   }
 
-  static final String BROKER = "kafka";
-  static final String CONNECT = "connect";
-  static final String CAPTURE = "capture";
+  static final String BROKER = Broker.NAME;
+  static final String CONNECT = ConnectWorker.NAME;
+  static final String CAPTURE = CaptureProcess.NAME;
   static final String SOURCE_CONNECTOR = "tfs-source";
 
-  private static final Duration BROKER_READY = Duration.ofSeconds(90);
-  private static final Duration CONNECT_READY = Duration.ofSeconds(120);
-  private static final Duration CAPTURE_READY = Duration.ofSeconds(180);
   private static final Duration CONNECTOR_READY = Duration.ofSeconds(90);
 
   private final Settings s;
   private final PrintStream progress;
+  private final Broker broker;
   private final Map<String, ChildProcess> started = new LinkedHashMap<>();
   private Build build;
 
   public LocalStack(Settings settings, PrintStream progress) {
     this.s = settings;
     this.progress = progress;
+    this.broker =
+        new Broker(
+            settings.repo(),
+            settings.layout(),
+            settings.kafkaPort(),
+            settings.controllerPort(),
+            progress);
   }
 
   /**
@@ -120,10 +114,10 @@ public final class LocalStack {
     build = Build.check(s.repo(), s.ship() == Ship.CONNECT);
     try {
       createDirectories(l);
-      startBroker(l);
-      createTopic();
-      startConnect(l, build);
-      startCapture(l, build);
+      startBroker();
+      broker.createTopic(s.topic(), s.partitions());
+      startConnect();
+      startCapture();
       StackState state = state(l);
       state.save(l.stateFile());
       deployConnectors(l, state);
@@ -192,302 +186,75 @@ public final class LocalStack {
     }
   }
 
-  // ------------------------------------------------------------------------------ broker
+  // ------------------------------------------------------------------------------ components
 
-  private void startBroker(Layout l) throws IOException {
-    progress.println("tfs: starting Kafka broker on " + s.bootstrap());
-    Path props = l.config().resolve("kafka.properties");
-    Files.writeString(
-        props,
-        String.join(
-            "\n",
-            "# written by ./tfs up",
-            "process.roles=broker,controller",
-            "node.id=1",
-            "controller.quorum.voters=1@127.0.0.1:" + s.controllerPort(),
-            "listeners=PLAINTEXT://127.0.0.1:"
-                + s.kafkaPort()
-                + ",CONTROLLER://127.0.0.1:"
-                + s.controllerPort(),
-            "advertised.listeners=PLAINTEXT://127.0.0.1:" + s.kafkaPort(),
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            "log.dirs=" + l.kafkaData(),
-            "num.partitions=1",
-            "offsets.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "auto.create.topics.enable=false",
-            ""));
-    Path log4j = writeLog4j(l);
-    List<String> common =
-        List.of(
-            "-Xms256m",
-            "-Xmx1g",
-            "-Dlog4j2.configurationFile=" + log4j,
-            "-cp",
-            Build.childClasspath(s.repo()));
-    if (!Files.exists(l.kafkaData().resolve("meta.properties"))) {
-      List<String> format = new ArrayList<>(common);
-      format.addAll(
-          List.of(
-              "kafka.tools.StorageTool",
-              "format",
-              "-t",
-              clusterId(),
-              "-c",
-              props.toString(),
-              "--ignore-formatted"));
-      ChildProcess f = ChildProcess.startJava(l, "kafka-format", format, Map.of());
-      waitFor(
-          "Kafka storage format", Duration.ofSeconds(60), () -> !f.alive(), l.log("kafka-format"));
-      if (!Files.exists(l.kafkaData().resolve("meta.properties"))) {
-        throw new StackException(
-            StackException.STARTUP,
-            "formatting Kafka storage failed: see " + l.log("kafka-format"));
-      }
-    }
-    List<String> run = new ArrayList<>(common);
-    run.addAll(List.of("kafka.Kafka", props.toString()));
-    ChildProcess broker = ChildProcess.startJava(l, BROKER, run, Map.of());
-    started.put(BROKER, broker);
-    waitFor(
-        "the Kafka broker",
-        BROKER_READY,
-        () -> {
-          requireAlive(broker, l);
-          return brokerReady();
-        },
-        l.log(BROKER));
+  private void startBroker() throws IOException {
+    ChildProcess p = broker.launch();
+    started.put(BROKER, p);
+    broker.awaitReady(p);
   }
 
-  private static String clusterId() {
-    UUID u = UUID.randomUUID();
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
-    b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+  private Templates templates() {
+    return Templates.forStack(
+        s.repo(),
+        s.layout().home(),
+        s.bootstrap(),
+        s.connectPort(),
+        build.pluginPath(),
+        s.topic(),
+        s.volume());
   }
 
-  private boolean brokerReady() {
-    if (!portOpen(s.kafkaPort())) {
-      return false;
-    }
-    try (Admin admin = admin()) {
-      return !admin.describeCluster().nodes().get().isEmpty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (ExecutionException e) {
-      return false;
-    }
+  private void startConnect() throws IOException {
+    ConnectWorker worker =
+        new ConnectWorker(s.repo(), s.layout(), templates(), s.connectPort(), progress);
+    ChildProcess p = worker.launch();
+    started.put(CONNECT, p);
+    worker.awaitReady(
+        p,
+        s.ship() == Ship.CONNECT
+            ? List.of(ConnectWorker.SINK_PLUGIN, ConnectWorker.SOURCE_PLUGIN)
+            : List.of(ConnectWorker.SINK_PLUGIN));
   }
 
-  /** An admin client for the stack's broker; the caller closes it. */
-  public Admin admin() {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrap());
-    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
-    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);
-    return Admin.create(p);
-  }
-
-  private void createTopic() {
-    try (Admin admin = admin()) {
-      try {
-        admin.createTopics(List.of(new NewTopic(s.topic(), s.partitions(), (short) 1))).all().get();
-        progress.println(
-            "tfs: created topic " + s.topic() + " with " + s.partitions() + " partitions");
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw new StackException(
-              StackException.STARTUP, "cannot create topic " + s.topic() + ": " + e.getCause());
-        }
-        TopicDescription d =
-            admin.describeTopics(List.of(s.topic())).allTopicNames().get().get(s.topic());
-        if (d.partitions().size() < s.partitions()) {
-          throw new StackException(
-              StackException.ENVIRONMENT,
-              "topic "
-                  + s.topic()
-                  + " exists with "
-                  + d.partitions().size()
-                  + " partitions, fewer than the journal's "
-                  + s.partitions()
-                  + ": use --partitions "
-                  + d.partitions().size()
-                  + " or a new --home");
-        }
-      }
-    } catch (ExecutionException e) {
-      throw new StackException(
-          StackException.STARTUP, "cannot describe topic " + s.topic() + ": " + e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StackException(StackException.STARTUP, "interrupted creating the topic");
-    }
-  }
-
-  // ------------------------------------------------------------------------------ connect
-
-  private Templates templates(Layout l, Build build) {
-    Map<String, String> v = new LinkedHashMap<>();
-    v.put("TFS_HOME", l.home().toString());
-    v.put("TFS_BOOTSTRAP", s.bootstrap());
-    v.put("TFS_CONNECT_PORT", Integer.toString(s.connectPort()));
-    v.put("TFS_PLUGIN_PATH", build.pluginPath());
-    v.put("TFS_TOPIC", s.topic());
-    v.put("TFS_VOLUME", s.volume());
-    return new Templates(s.repo().resolve("connect-configs"), v);
-  }
-
-  private void startConnect(Layout l, Build build) throws IOException {
-    progress.println("tfs: starting Kafka Connect worker on " + s.connectUrl());
-    Map<String, String> worker = templates(l, build).properties("distributed/worker.properties");
-    Path props = l.config().resolve("connect-distributed.properties");
-    StringBuilder sb =
-        new StringBuilder(
-            "# written by ./tfs up from connect-configs/distributed/worker.properties\n");
-    worker.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-    Files.writeString(props, sb.toString());
-    List<String> run =
-        List.of(
-            "-Xms256m",
-            "-Xmx1g",
-            "-Dlog4j2.configurationFile=" + writeLog4j(l),
-            "-cp",
-            Build.childClasspath(s.repo()),
-            "org.apache.kafka.connect.cli.ConnectDistributed",
-            props.toString());
-    ChildProcess connect = ChildProcess.startJava(l, CONNECT, run, Map.of());
-    started.put(CONNECT, connect);
-    ConnectRest rest = new ConnectRest(s.connectUrl());
-    waitFor(
-        "the Connect worker to load the tfs plugins",
-        CONNECT_READY,
-        () -> {
-          requireAlive(connect, l);
-          try {
-            ConnectRest.Answer a = rest.get("connector-plugins");
-            return a.ok()
-                && a.body().toString().contains("dev.tfs.sink.TreeSinkConnector")
-                && (s.ship() != Ship.CONNECT
-                    || a.body().toString().contains("dev.tfs.source.TreeSourceConnector"));
-          } catch (IOException e) {
-            return false;
-          }
-        },
-        l.log(CONNECT));
+  private void startCapture() {
+    CaptureProcess capture = new CaptureProcess(s.layout(), build, progress);
+    ChildProcess p =
+        capture.launch(
+            s.volume(), s.partitions(), s.topic(), s.bootstrap(), s.ship(), s.captureArgs());
+    started.put(CAPTURE, p);
+    capture.awaitReady(p);
   }
 
   private void deployConnectors(Layout l, StackState state) throws IOException {
-    Templates t = templates(l, Build.check(s.repo(), s.ship() == Ship.CONNECT));
-    ConnectRest rest = new ConnectRest(s.connectUrl());
+    Templates t = templates();
+    ConnectRest rest = rest();
+    Connectors deploy = new Connectors(rest, l.log(CONNECT));
     List<Templates.Connector> connectors = new ArrayList<>();
     if (s.ship() == Ship.CONNECT) {
       connectors.add(t.connector("distributed/source.json"));
     }
-    Templates.Connector a = t.connector("distributed/sink-mirror-a.json");
     for (int i = 0; i < s.mirrors(); i++) {
-      if (i == 1) {
-        connectors.add(t.connector("distributed/sink-mirror-b.json"));
-        continue;
-      }
-      // Further mirrors are mirror-a's sample with its name and root changed.
-      String name = Layout.mirrorName(i);
-      Map<String, String> config = new LinkedHashMap<>();
-      a.config().forEach((k, v) -> config.put(k, v.replace("mirror-a", name)));
-      connectors.add(new Templates.Connector(name, config));
+      connectors.add(Connectors.mirror(t, i));
     }
     for (Templates.Connector c : connectors) {
       progress.println("tfs: deploying connector " + c.name() + " through " + rest.url());
-      rest.upsert(c.name(), c.config());
+      deploy.deploy(c.name(), c.config());
       state.connectors.add(c.name());
     }
     for (Templates.Connector c : connectors) {
-      waitFor(
-          "connector " + c.name() + " to run",
-          CONNECTOR_READY,
-          () -> {
-            try {
-              JsonNode st = rest.status(c.name());
-              if (st == null) {
-                return false;
-              }
-              String connectorState = st.path("connector").path("state").asText();
-              JsonNode tasks = st.path("tasks");
-              for (JsonNode task : tasks) {
-                if ("FAILED".equals(task.path("state").asText())) {
-                  throw new StackException(
-                      StackException.STARTUP,
-                      "connector "
-                          + c.name()
-                          + " task failed: "
-                          + task.path("trace").asText().lines().findFirst().orElse("?")
-                          + " (see "
-                          + l.log(CONNECT)
-                          + ")");
-                }
-              }
-              return "RUNNING".equals(connectorState)
-                  && tasks.size() > 0
-                  && "RUNNING".equals(tasks.get(0).path("state").asText());
-            } catch (IOException e) {
-              return false;
-            }
-          },
-          l.log(CONNECT));
+      deploy.awaitRunning(c.name(), CONNECTOR_READY);
     }
   }
-
-  // ------------------------------------------------------------------------------ capture
-
-  private void startCapture(Layout l, Build build) {
-    progress.println(
-        "tfs: mounting tfs-capture at "
-            + l.mount()
-            + " (store "
-            + l.store()
-            + ", ship "
-            + s.ship().name().toLowerCase(java.util.Locale.ROOT)
-            + ")");
-    List<String> run = new ArrayList<>();
-    run.addAll(
-        List.of(
-            "-Xms128m",
-            "-Xmx512m",
-            "-Dfile.encoding=ISO-8859-1",
-            "-jar",
-            build.captureJar().toString()));
-    run.addAll(
-        List.of(
-            "--store", l.store().toString(),
-            "--mount", l.mount().toString(),
-            "--journal", l.journal().toString(),
-            "--volume", s.volume(),
-            "--partitions", Integer.toString(s.partitions()),
-            "--topic", s.topic(),
-            "--bootstrap-servers", s.bootstrap(),
-            "--ship", s.ship() == Ship.KAFKA ? "kafka" : "none"));
-    run.addAll(s.captureArgs());
-    ChildProcess capture = ChildProcess.startJava(l, CAPTURE, run, Map.of());
-    started.put(CAPTURE, capture);
-    waitFor(
-        "tfs-capture to mount " + l.mount(),
-        CAPTURE_READY,
-        () -> {
-          requireAlive(capture, l);
-          return Prerequisites.isFuseMount(l.mount());
-        },
-        l.log(CAPTURE));
-  }
-
-  // ------------------------------------------------------------------------------ components
 
   /** The settings this stack was started with. */
   public Settings settings() {
     return s;
+  }
+
+  /** An admin client for the stack's broker; the caller closes it. */
+  public Admin admin() {
+    return broker.admin();
   }
 
   /** A REST client for the stack's Connect worker. */
@@ -536,13 +303,13 @@ public final class LocalStack {
     try {
       switch (name) {
         case BROKER:
-          startBroker(s.layout());
+          startBroker();
           break;
         case CONNECT:
-          startConnect(s.layout(), build);
+          startConnect();
           break;
         case CAPTURE:
-          startCapture(s.layout(), build);
+          startCapture();
           break;
         default:
           throw new IllegalArgumentException("no component " + name);
@@ -664,77 +431,5 @@ public final class LocalStack {
       st.processes.add(new StackState.Proc(p));
     }
     return st;
-  }
-
-  private static Path writeLog4j(Layout l) throws IOException {
-    Path f = l.config().resolve("log4j2.properties");
-    Files.writeString(
-        f,
-        String.join(
-            "\n",
-            "status = warn",
-            "appender.out.type = Console",
-            "appender.out.name = OUT",
-            "appender.out.layout.type = PatternLayout",
-            "appender.out.layout.pattern = [%d] %p %m (%c)%n",
-            "rootLogger.level = INFO",
-            "rootLogger.appenderRef.out.ref = OUT",
-            "logger.clients.name = org.apache.kafka.clients",
-            "logger.clients.level = WARN",
-            "logger.reflections.name = org.reflections",
-            "logger.reflections.level = ERROR",
-            ""));
-    return f;
-  }
-
-  private static void requireAlive(ChildProcess p, Layout l) {
-    if (!p.alive()) {
-      throw new StackException(
-          StackException.STARTUP,
-          p.name()
-              + " exited during startup: see "
-              + l.log(p.name())
-              + " (last lines: "
-              + tail(l.log(p.name()), 5)
-              + ")");
-    }
-  }
-
-  static String tail(Path log, int lines) {
-    try {
-      List<String> all = Files.readAllLines(log);
-      return String.join(" | ", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "unreadable";
-    }
-  }
-
-  static boolean portOpen(int port) {
-    try (Socket sock = new Socket()) {
-      sock.connect(new InetSocketAddress("127.0.0.1", port), 500);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** Polls {@code ready} until true, or fails after {@code timeout} naming the log to read. */
-  static void waitFor(String what, Duration timeout, BooleanSupplier ready, Path log) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    long pause = 50;
-    while (!ready.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new StackException(
-            StackException.STARTUP,
-            "timed out after " + timeout.toSeconds() + " s waiting for " + what + ": see " + log);
-      }
-      try {
-        Thread.sleep(pause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StackException(StackException.STARTUP, "interrupted waiting for " + what);
-      }
-      pause = Math.min(pause * 2, 500);
-    }
   }
 }

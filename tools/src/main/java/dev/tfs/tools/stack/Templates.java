@@ -28,6 +28,28 @@ public final class Templates {
     this.values = Map.copyOf(values);
   }
 
+  /**
+   * The samples of the repository at {@code repo} filled in for one stack: its home, broker, worker
+   * port and plugin path, and the volume (and its topic) its connectors carry.
+   */
+  public static Templates forStack(
+      Path repo,
+      Path home,
+      String bootstrap,
+      int connectPort,
+      String pluginPath,
+      String topic,
+      String volume) {
+    Map<String, String> v = new LinkedHashMap<>();
+    v.put("TFS_HOME", home.toString());
+    v.put("TFS_BOOTSTRAP", bootstrap);
+    v.put("TFS_CONNECT_PORT", Integer.toString(connectPort));
+    v.put("TFS_PLUGIN_PATH", pluginPath);
+    v.put("TFS_TOPIC", topic);
+    v.put("TFS_VOLUME", volume);
+    return new Templates(repo.resolve("connect-configs"), v);
+  }
+
   /** Fills every placeholder; an unknown one is an error (a sample out of step with the code). */
   public String fill(String text) {
     Matcher m = PLACEHOLDER.matcher(text);

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Compares two directory trees the way a tfs mirror must equal its source (guarantee G4): the same
@@ -21,11 +22,19 @@ import java.util.TreeSet;
  * content, symlink target and xattrs, and the same hard-link groups. Access times are never
  * compared (reading changes them). Symlinks are never followed.
  *
- * <p>The comparison is read-only and streams file contents in 1 MiB chunks, so it handles trees of
- * any size in bounded memory apart from the hard-link map (one entry per multiply-linked file).
+ * <p>The comparison is read-only. It walks depth first with an explicit stack (any depth), merging
+ * the two sorted listings of one directory at a time, and compares file contents in 1 MiB chunks on
+ * a worker pool (one thread per core) while the walk goes on. Memory is bounded independent of the
+ * tree's size and depth except for: the listings of the directories on the current path (for one
+ * huge directory, proportional to its entry count, about 100 bytes an entry), the frames of the
+ * path (a few dozen bytes a level), and the hard-link map (one entry per multiply-linked file).
+ * Open fds are bounded too: deep frames give theirs back and reopen from an ancestor when needed.
+ *
+ * <p>A failure that stops the comparison (an unreadable directory, an I/O error) is thrown, never
+ * reported as a difference.
  */
 public final class TreeVerifier {
-  private static final int CHUNK = 1 << 20;
+  private static final byte[] EMPTY = new byte[0];
 
   /** What to compare. */
   public record Options(
@@ -74,19 +83,94 @@ public final class TreeVerifier {
     }
   }
 
+  /**
+   * One directory on the walker's path: its name in the parent, both sides' sorted listings and
+   * where the merge of the two stands. The stack of frames is the only per-level state.
+   */
+  static final class Frame {
+    final Frame parent;
+    final byte[] name;
+    final int depth;
+    final long inoA;
+    final long inoB;
+    final DirEntry[] listA;
+    final DirEntry[] listB;
+    int i;
+    int j;
+    // Null while a deep, non-anchor frame has released its fds for its subtree (see walk()).
+    DirPair dirs;
+
+    Frame(Frame parent, byte[] name, long inoA, long inoB, DirPair dirs) throws PosixException {
+      this.parent = parent;
+      this.name = name;
+      this.depth = parent == null ? 0 : parent.depth + 1;
+      this.inoA = inoA;
+      this.inoB = inoB;
+      this.dirs = dirs;
+      this.listA = sorted(Posix.list(dirs.a));
+      this.listB = sorted(Posix.list(dirs.b));
+    }
+
+    boolean done() {
+      return i >= listA.length && j >= listB.length;
+    }
+
+    /** The relative path of {@code child} (empty: this directory), raw bytes; built on demand. */
+    byte[] path(byte[] child) {
+      int len = child.length;
+      int parts = child.length > 0 ? 1 : 0;
+      for (Frame f = this; f.parent != null; f = f.parent) {
+        len += f.name.length;
+        parts++;
+      }
+      byte[] out = new byte[Math.max(0, len + parts - 1)];
+      int end = out.length;
+      if (child.length > 0) {
+        end -= child.length;
+        System.arraycopy(child, 0, out, end, child.length);
+      }
+      for (Frame f = this; f.parent != null; f = f.parent) {
+        if (end < out.length) {
+          out[--end] = '/';
+        }
+        end -= f.name.length;
+        System.arraycopy(f.name, 0, out, end, f.name.length);
+      }
+      return out;
+    }
+
+    String show(byte[] child) {
+      byte[] p = path(child);
+      return p.length == 0 ? "(root)" : Posix.show(p);
+    }
+  }
+
+  // Frames this deep or shallower keep their fds while their subtree is walked; deeper ones keep
+  // them only every ANCHOR_EVERY levels, so a tree of any depth needs a bounded number of fds.
+  private static final int FD_DEPTH = 128;
+  private static final int ANCHOR_EVERY = 64;
+  private static final int DIR_OPEN = Flags.O_PATH | Flags.O_DIRECTORY | Flags.O_NOFOLLOW;
+
   private final Options options;
   private final int maxDifferences;
+  private final int workers;
   private final List<Difference> differences = new ArrayList<>();
   private long differenceCount;
   private long entries;
-  private long bytes;
+  private final LongAdder bytes = new LongAdder();
   // Hard-link groups: inode -> sorted paths, for each side, of entries with nlink > 1.
   private final Map<Long, Set<String>> linksA = new HashMap<>();
   private final Map<Long, Set<String>> linksB = new HashMap<>();
 
   public TreeVerifier(Options options, int maxDifferences) {
+    this(options, maxDifferences, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** With an explicit number of content-comparing worker threads (at least 1). */
+  TreeVerifier(Options options, int maxDifferences, int workers) {
     this.options = options;
     this.maxDifferences = maxDifferences;
+    this.workers = Math.max(1, workers);
   }
 
   /** The outcome of one comparison. */
@@ -102,123 +186,243 @@ public final class TreeVerifier {
     return new TreeVerifier(options, 1000).run(a, b);
   }
 
-  /** Runs the comparison; a verifier is used once. */
+  /**
+   * Runs the comparison; a verifier is used once. Throws when the comparison cannot finish (an
+   * unreadable directory, an I/O error): that is not a difference.
+   */
   public Result run(Path a, Path b) throws PosixException {
     int fa = Posix.openDirectory(a);
+    int fb;
     try {
-      int fb = Posix.openDirectory(b);
-      try {
-        Stat sa = Posix.stat(fa, new byte[0], false);
-        Stat sb = Posix.stat(fb, new byte[0], false);
-        if (options.rootAttributes()) {
-          compareAttributes("(root)", sa, sb, fa, fb, new byte[0]);
-        }
-        compareXattrs("(root)", fa, fb, new byte[0]);
-        compareDirectory(fa, fb, new byte[0]);
-        compareLinkGroups();
-        return new Result(List.copyOf(differences), differenceCount, entries, bytes);
-      } finally {
-        Posix.closeQuietly(fb);
-      }
-    } finally {
+      fb = Posix.openDirectory(b);
+    } catch (PosixException e) {
       Posix.closeQuietly(fa);
+      throw e;
+    }
+    DirPair root = new DirPair(fa, fb);
+    try (ContentComparer content = new ContentComparer(this::differ, bytes, workers)) {
+      Stat sa = Posix.stat(fa, EMPTY, false);
+      Stat sb = Posix.stat(fb, EMPTY, false);
+      Frame top = new Frame(null, EMPTY, sa.ino(), sb.ino(), root);
+      if (options.rootAttributes()) {
+        compareAttributes(top, EMPTY, sa, sb);
+      }
+      compareXattrs(top, EMPTY, fa, fb);
+      walk(top, content);
+      content.finish();
+    } finally {
+      root.release();
+    }
+    compareLinkGroups();
+    synchronized (this) {
+      return new Result(List.copyOf(differences), differenceCount, entries, bytes.sum());
     }
   }
 
-  private void differ(String path, String what) {
+  private synchronized void differ(Frame dir, byte[] name, String what) {
+    differenceCount++;
+    if (differences.size() < maxDifferences) {
+      differences.add(new Difference(dir.show(name), what));
+    }
+  }
+
+  private synchronized void differ(String path, String what) {
     differenceCount++;
     if (differences.size() < maxDifferences) {
       differences.add(new Difference(path, what));
     }
   }
 
-  private static byte[] child(byte[] dir, byte[] name) {
-    if (dir.length == 0) {
-      return name;
-    }
-    byte[] out = Arrays.copyOf(dir, dir.length + 1 + name.length);
-    out[dir.length] = '/';
-    System.arraycopy(name, 0, out, dir.length + 1, name.length);
-    return out;
-  }
-
-  private void compareDirectory(int da, int db, byte[] rel) throws PosixException {
-    TreeMap<byte[], DirEntry> ea = index(Posix.list(da));
-    TreeMap<byte[], DirEntry> eb = index(Posix.list(db));
-    if (!options.excluded().isEmpty()) {
-      ea.keySet().removeIf(name -> options.excluded().contains(Posix.show(child(rel, name))));
-      eb.keySet().removeIf(name -> options.excluded().contains(Posix.show(child(rel, name))));
-    }
-    for (byte[] name : ea.keySet()) {
-      if (!eb.containsKey(name)) {
-        differ(Posix.show(child(rel, name)), "only in source");
-      }
-    }
-    for (byte[] name : eb.keySet()) {
-      if (!ea.containsKey(name)) {
-        differ(Posix.show(child(rel, name)), "only in mirror");
-      }
-    }
-    for (byte[] name : ea.keySet()) {
-      if (!eb.containsKey(name)) {
-        continue;
-      }
-      entries++;
-      byte[] path = child(rel, name);
-      String shown = Posix.show(path);
-      Stat sa = Posix.statOrNull(da, name, false);
-      Stat sb = Posix.statOrNull(db, name, false);
-      if (sa == null || sb == null) {
-        differ(shown, "vanished during the comparison");
-        continue;
-      }
-      if (sa.type() != sb.type()) {
-        differ(shown, "type " + typeName(sa) + " in source, " + typeName(sb) + " in mirror");
-        continue;
-      }
-      compareAttributes(shown, sa, sb, da, db, name);
-      compareXattrs(shown, da, db, name);
-      if (!sa.isDirectory() && sa.nlink() > 1) {
-        linksA.computeIfAbsent(sa.ino(), k -> new TreeSet<>()).add(shown);
-      }
-      if (!sb.isDirectory() && sb.nlink() > 1) {
-        linksB.computeIfAbsent(sb.ino(), k -> new TreeSet<>()).add(shown);
-      }
-      if (sa.isRegular()) {
-        compareContent(shown, da, db, name, sa, sb);
-      } else if (sa.isSymlink()) {
-        byte[] ta = Posix.readlink(da, name);
-        byte[] tb = Posix.readlink(db, name);
-        if (!Arrays.equals(ta, tb)) {
-          differ(
-              shown,
-              "symlink target " + Posix.show(ta) + " in source, " + Posix.show(tb) + " in mirror");
-        }
-      } else if (sa.isDirectory()) {
-        int ca = Posix.openat(da, name, Flags.O_PATH | Flags.O_DIRECTORY | Flags.O_NOFOLLOW, 0);
-        try {
-          int cb = Posix.openat(db, name, Flags.O_PATH | Flags.O_DIRECTORY | Flags.O_NOFOLLOW, 0);
-          try {
-            compareDirectory(ca, cb, path);
-          } finally {
-            Posix.closeQuietly(cb);
+  /**
+   * Depth first, with an explicit stack (no recursion): at each step the two sorted listings of the
+   * top frame are merged by one name. Memory: the listings of the directories on the current path
+   * (so proportional to the largest directories met on one path, not to the tree), the hard-link
+   * map, and a bounded queue of content comparisons.
+   */
+  private void walk(Frame top, ContentComparer content) throws PosixException {
+    ArrayList<Frame> stack = new ArrayList<>();
+    stack.add(top);
+    try {
+      while (!stack.isEmpty()) {
+        Frame f = stack.get(stack.size() - 1);
+        if (f.done()) {
+          stack.remove(stack.size() - 1);
+          if (f.dirs != null && f != top) {
+            f.dirs.release();
           }
-        } finally {
-          Posix.closeQuietly(ca);
+          f.dirs = null;
+          continue;
+        }
+        if (f.dirs == null && !reopen(stack)) {
+          continue;
+        }
+        int c;
+        if (f.i >= f.listA.length) {
+          c = 1;
+        } else if (f.j >= f.listB.length) {
+          c = -1;
+        } else {
+          c = Arrays.compareUnsigned(f.listA[f.i].name(), f.listB[f.j].name());
+        }
+        if (c < 0) {
+          byte[] name = f.listA[f.i++].name();
+          if (!excluded(f, name)) {
+            differ(f, name, "only in source");
+          }
+          continue;
+        }
+        if (c > 0) {
+          byte[] name = f.listB[f.j++].name();
+          if (!excluded(f, name)) {
+            differ(f, name, "only in mirror");
+          }
+          continue;
+        }
+        byte[] name = f.listA[f.i++].name();
+        f.j++;
+        if (excluded(f, name)) {
+          continue;
+        }
+        Frame child = compareEntry(f, name, content);
+        if (child != null) {
+          if (f.depth > FD_DEPTH && f.depth % ANCHOR_EVERY != 0) {
+            f.dirs.release();
+            f.dirs = null;
+          }
+          stack.add(child);
+        }
+      }
+    } finally {
+      for (Frame f : stack) {
+        if (f.dirs != null && f != top) {
+          f.dirs.release();
         }
       }
     }
   }
 
-  private void compareAttributes(String shown, Stat sa, Stat sb, int da, int db, byte[] name) {
+  /**
+   * Reopens the top frame's directories from the nearest ancestor still holding fds, one component
+   * at a time without following symlinks. False (with a difference) when a directory on the way was
+   * replaced during the comparison; the rest of that directory is then skipped.
+   */
+  private boolean reopen(List<Frame> stack) throws PosixException {
+    int k = stack.size() - 1;
+    while (stack.get(k).dirs == null) {
+      k--;
+    }
+    int a = stack.get(k).dirs.a;
+    int b = stack.get(k).dirs.b;
+    boolean ownA = false;
+    boolean ownB = false;
+    try {
+      for (int n = k + 1; n < stack.size(); n++) {
+        Frame g = stack.get(n);
+        int na = Posix.openat(a, g.name, DIR_OPEN, 0);
+        if (ownA) {
+          Posix.closeQuietly(a);
+        }
+        a = na;
+        ownA = true;
+        int nb = Posix.openat(b, g.name, DIR_OPEN, 0);
+        if (ownB) {
+          Posix.closeQuietly(b);
+        }
+        b = nb;
+        ownB = true;
+        if (Posix.stat(a, EMPTY, false).ino() != g.inoA
+            || Posix.stat(b, EMPTY, false).ino() != g.inoB) {
+          throw new PosixException("reopen", g.show(EMPTY), dev.tfs.posix.Errno.ENOENT);
+        }
+      }
+    } catch (PosixException e) {
+      if (ownA) {
+        Posix.closeQuietly(a);
+      }
+      if (ownB) {
+        Posix.closeQuietly(b);
+      }
+      Frame f = stack.get(stack.size() - 1);
+      differ(f, EMPTY, "directory replaced during the comparison");
+      f.i = f.listA.length;
+      f.j = f.listB.length;
+      return false;
+    }
+    stack.get(stack.size() - 1).dirs = new DirPair(a, b);
+    return true;
+  }
+
+  private boolean excluded(Frame f, byte[] name) {
+    return !options.excluded().isEmpty() && options.excluded().contains(Posix.show(f.path(name)));
+  }
+
+  /** Compares one entry present on both sides; returns the frame to descend into, if any. */
+  private Frame compareEntry(Frame f, byte[] name, ContentComparer content) throws PosixException {
+    entries++;
+    int da = f.dirs.a;
+    int db = f.dirs.b;
+    Stat sa = Posix.statOrNull(da, name, false);
+    Stat sb = Posix.statOrNull(db, name, false);
+    if (sa == null || sb == null) {
+      differ(f, name, "vanished during the comparison");
+      return null;
+    }
+    if (sa.type() != sb.type()) {
+      differ(f, name, "type " + typeName(sa) + " in source, " + typeName(sb) + " in mirror");
+      return null;
+    }
+    compareAttributes(f, name, sa, sb);
+    compareXattrs(f, name, da, db);
+    if (!sa.isDirectory() && sa.nlink() > 1) {
+      linksA.computeIfAbsent(sa.ino(), k -> new TreeSet<>()).add(f.show(name));
+    }
+    if (!sb.isDirectory() && sb.nlink() > 1) {
+      linksB.computeIfAbsent(sb.ino(), k -> new TreeSet<>()).add(f.show(name));
+    }
+    if (sa.isRegular()) {
+      if (sa.size() == sb.size() && sa.size() > 0) {
+        content.add(f, f.dirs, name, sa.size());
+      }
+    } else if (sa.isSymlink()) {
+      byte[] ta = Posix.readlink(da, name);
+      byte[] tb = Posix.readlink(db, name);
+      if (!Arrays.equals(ta, tb)) {
+        differ(
+            f,
+            name,
+            "symlink target " + Posix.show(ta) + " in source, " + Posix.show(tb) + " in mirror");
+      }
+    } else if (sa.isDirectory()) {
+      int ca = Posix.openat(da, name, DIR_OPEN, 0);
+      int cb;
+      try {
+        cb = Posix.openat(db, name, DIR_OPEN, 0);
+      } catch (PosixException e) {
+        Posix.closeQuietly(ca);
+        throw e;
+      }
+      DirPair pair = new DirPair(ca, cb);
+      try {
+        return new Frame(f, name, sa.ino(), sb.ino(), pair);
+      } catch (PosixException | RuntimeException e) {
+        pair.release();
+        throw e;
+      }
+    }
+    return null;
+  }
+
+  private void compareAttributes(Frame f, byte[] name, Stat sa, Stat sb) {
     if (sa.permissions() != sb.permissions() && !sa.isSymlink()) {
       differ(
-          shown,
+          f,
+          name,
           String.format("mode %04o in source, %04o in mirror", sa.permissions(), sb.permissions()));
     }
     if (options.owners() && (sa.uid() != sb.uid() || sa.gid() != sb.gid())) {
       differ(
-          shown,
+          f,
+          name,
           "owner "
               + sa.uid()
               + ":"
@@ -230,34 +434,43 @@ public final class TreeVerifier {
               + " in mirror");
     }
     if (options.times() && sa.mtimeNs() != sb.mtimeNs()) {
-      differ(shown, "mtime " + sa.mtimeNs() + " in source, " + sb.mtimeNs() + " in mirror");
+      differ(f, name, "mtime " + sa.mtimeNs() + " in source, " + sb.mtimeNs() + " in mirror");
     }
     if (sa.isRegular() && sa.size() != sb.size()) {
-      differ(shown, "size " + sa.size() + " in source, " + sb.size() + " in mirror");
+      differ(f, name, "size " + sa.size() + " in source, " + sb.size() + " in mirror");
     }
   }
 
-  private void compareXattrs(String shown, int da, int db, byte[] name) throws PosixException {
-    TreeMap<byte[], byte[]> xa = xattrs(da, name);
-    TreeMap<byte[], byte[]> xb = xattrs(db, name);
+  private void compareXattrs(Frame f, byte[] name, int da, int db) throws PosixException {
+    if (!f.dirs.mayHaveXattrs(true, name) && !f.dirs.mayHaveXattrs(false, name)) {
+      return; // the common case, two cheap calls
+    }
+    List<byte[]> la = Posix.listxattr(da, name);
+    List<byte[]> lb = Posix.listxattr(db, name);
+    if (la.isEmpty() && lb.isEmpty()) {
+      return; // only ignored names
+    }
+    TreeMap<byte[], byte[]> xa = xattrs(da, name, la);
+    TreeMap<byte[], byte[]> xb = xattrs(db, name, lb);
     for (Map.Entry<byte[], byte[]> e : xa.entrySet()) {
       byte[] other = xb.get(e.getKey());
       if (other == null) {
-        differ(shown, "xattr " + Posix.show(e.getKey()) + " only in source");
+        differ(f, name, "xattr " + Posix.show(e.getKey()) + " only in source");
       } else if (!Arrays.equals(other, e.getValue())) {
-        differ(shown, "xattr " + Posix.show(e.getKey()) + " differs");
+        differ(f, name, "xattr " + Posix.show(e.getKey()) + " differs");
       }
     }
     for (byte[] k : xb.keySet()) {
       if (!xa.containsKey(k)) {
-        differ(shown, "xattr " + Posix.show(k) + " only in mirror");
+        differ(f, name, "xattr " + Posix.show(k) + " only in mirror");
       }
     }
   }
 
-  private TreeMap<byte[], byte[]> xattrs(int dir, byte[] name) throws PosixException {
+  private TreeMap<byte[], byte[]> xattrs(int dir, byte[] name, List<byte[]> names)
+      throws PosixException {
     TreeMap<byte[], byte[]> out = new TreeMap<>(Arrays::compareUnsigned);
-    for (byte[] attr : Posix.listxattr(dir, name)) {
+    for (byte[] attr : names) {
       String a = new String(attr, java.nio.charset.StandardCharsets.ISO_8859_1);
       if (options.ignoredXattrPrefixes().stream().anyMatch(a::startsWith)) {
         continue;
@@ -268,45 +481,6 @@ public final class TreeVerifier {
       }
     }
     return out;
-  }
-
-  private void compareContent(String shown, int da, int db, byte[] name, Stat sa, Stat sb)
-      throws PosixException {
-    if (sa.size() != sb.size()) {
-      return; // already reported
-    }
-    int fa = Posix.openat(da, name, Flags.O_RDONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK, 0);
-    try {
-      int fb = Posix.openat(db, name, Flags.O_RDONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK, 0);
-      try {
-        byte[] ba = new byte[CHUNK];
-        byte[] bb = new byte[CHUNK];
-        long pos = 0;
-        while (true) {
-          // Short reads are allowed on either side: advance by what both returned.
-          int na = Posix.pread(fa, ba, CHUNK, pos);
-          int nb = Posix.pread(fb, bb, CHUNK, pos);
-          int n = Math.min(na, nb);
-          if (n == 0) {
-            if (na != nb) {
-              differ(shown, "content length differs (file changed during the comparison?)");
-            }
-            return;
-          }
-          int mismatch = Arrays.mismatch(ba, 0, n, bb, 0, n);
-          if (mismatch >= 0) {
-            differ(shown, "content differs at byte " + (pos + mismatch));
-            return;
-          }
-          bytes += n;
-          pos += n;
-        }
-      } finally {
-        Posix.closeQuietly(fb);
-      }
-    } finally {
-      Posix.closeQuietly(fa);
-    }
   }
 
   private void compareLinkGroups() {
@@ -326,11 +500,9 @@ public final class TreeVerifier {
     }
   }
 
-  private static TreeMap<byte[], DirEntry> index(List<DirEntry> list) {
-    TreeMap<byte[], DirEntry> out = new TreeMap<>(Arrays::compareUnsigned);
-    for (DirEntry e : list) {
-      out.put(e.name(), e);
-    }
+  private static DirEntry[] sorted(List<DirEntry> list) {
+    DirEntry[] out = list.toArray(new DirEntry[0]);
+    Arrays.sort(out, (x, y) -> Arrays.compareUnsigned(x.name(), y.name()));
     return out;
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tfs.posix.PosixException;
+import dev.tfs.tools.Tfs;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code tfs verify SRC MIRROR}: exit 0 when identical, 1 with the differences listed, 2 on usage
- * errors.
+ * errors, 3 when the comparison could not finish (an unreadable directory, an I/O error, the JVM
+ * out of memory): an internal error is never reported as "different".
  */
 @Command(
     name = "verify",
@@ -28,7 +30,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Compares two trees the way a mirror must equal its source: names (byte for byte), file"
           + " type, mode, owner, mtime, content, symlink targets, hard-link groups and xattrs.",
-      "Exit status: 0 identical, 1 different (differences listed), 2 usage error."
+      "Exit status: 0 identical, 1 different (differences listed), 2 usage error, 3 error (the"
+          + " comparison could not finish, e.g. an unreadable directory or an I/O error)."
     })
 public final class VerifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -68,7 +71,7 @@ public final class VerifyCommand implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() throws PosixException {
+  public Integer call() {
     for (Path p : List.of(source, mirror)) {
       if (!Files.isDirectory(p)) {
         throw new ParameterException(spec.commandLine(), p + " is not a directory");
@@ -77,7 +80,17 @@ public final class VerifyCommand implements Callable<Integer> {
     TreeVerifier.Options options =
         new TreeVerifier.Options(
             !ignoreTimes, !ignoreOwner, !ignoreRoot, List.copyOf(ignoredXattrs), Set.of());
-    TreeVerifier.Result r = new TreeVerifier(options, maxDifferences).run(source, mirror);
+    TreeVerifier.Result r;
+    try {
+      r = new TreeVerifier(options, maxDifferences).run(source, mirror);
+    } catch (PosixException | RuntimeException | VirtualMachineError e) {
+      // Not "different": the comparison did not finish, so nothing is known about the trees.
+      spec.commandLine()
+          .getErr()
+          .println("tfs verify: cannot compare " + source + " and " + mirror + ": " + e);
+      spec.commandLine().getErr().flush();
+      return Tfs.ENVIRONMENT;
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectMapper m = new ObjectMapper();
@@ -100,6 +113,6 @@ public final class VerifyCommand implements Callable<Integer> {
       out.println(r.differenceCount() + " difference(s) between " + source + " and " + mirror);
     }
     out.flush();
-    return r.identical() ? 0 : 1;
+    return r.identical() ? Tfs.OK : Tfs.DIFFERENT;
   }
 }
