@@ -1,17 +1,18 @@
 package dev.tfs.capture.ship;
 
 import dev.tfs.capture.CaptureMetrics;
+import dev.tfs.journal.AckWatermark;
 import dev.tfs.journal.JournalEntry;
 import dev.tfs.journal.JournalReader;
 import dev.tfs.journal.JournalWriter;
 import dev.tfs.op.OpCodec;
 import dev.tfs.registry.SchemaRegistryClient;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,10 +23,12 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -39,16 +42,24 @@ import org.slf4j.LoggerFactory;
  * an idempotent {@link KafkaProducer} ({@code acks=all}, {@code enable.idempotence=true}) to its
  * explicit partition, with the entry's key and value bytes unchanged (re-framed for a Confluent
  * registry when one is configured). Acknowledgements arrive out of order across partitions; the
- * shipper tracks the highest seq below which everything is acknowledged and records it with {@link
- * JournalWriter#acknowledge}, which frees spool quota and deletes shipped segments.
+ * shipper tracks the highest seq below which everything is acknowledged ({@link AckWatermark}) and
+ * records it with {@link JournalWriter#acknowledge}, which frees spool quota and deletes shipped
+ * segments.
+ *
+ * <p>Each seq once in the topic: the acknowledged seq in the journal lags what Kafka has (it is
+ * recorded every {@link #ACK_INTERVAL_NANOS}, and a SIGKILL loses what was in flight), and a new
+ * producer has a new producer id, so the broker cannot deduplicate its sends against an earlier
+ * run's. So before every producer starts, the shipper reads the end of each partition ({@link
+ * TopicTail}) and acknowledges, without sending, the ops the topic provably holds already.
  *
  * <p>Failures never reach the mount: Kafka down at start, a broker restart, an unreachable network
  * only delay shipping (the journal grows up to its quota). While a broker is briefly away the
  * producer's own retries deliver each record exactly once (idempotence). When a send fails for good
  * (delivery timeout, fatal producer error), the shipper closes the producer, rewinds the reader to
- * the first unacknowledged seq and resends from there with a new producer, after a backoff: records
- * after the failed one that had already been acknowledged are then sent again, as identical copies
- * (same partition, key and value); sinks drop seqs they already applied.
+ * the first unacknowledged seq and, after a backoff, resends with a new producer what the topic
+ * does not hold by then. Copies (same partition, key and value) remain possible only in the cases
+ * {@link TopicTail} names in its log (e.g. a hole left by a failed delivery); sinks drop seqs they
+ * already applied.
  *
  * <p>Memory is bounded (G6): at most {@link #MAX_IN_FLIGHT} records are unacknowledged at once.
  */
@@ -77,6 +88,9 @@ public final class KafkaShipper implements AutoCloseable {
   static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   static final long IDLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  /** How long reading the partitions' ends may take before connecting counts as failed. */
+  static final Duration TAIL_TIMEOUT = Duration.ofSeconds(30);
+
   private final JournalWriter journal;
   private final String topic;
   private final Properties producerProps;
@@ -87,13 +101,19 @@ public final class KafkaShipper implements AutoCloseable {
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicBoolean failed = new AtomicBoolean();
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
-  private final TreeSet<Long> doneAbove = new TreeSet<>();
-  private volatile long contiguous;
+  private final AckWatermark watermark = new AckWatermark(0);
   private volatile String state = "CONNECTING";
   private volatile String refusal;
   private KafkaProducer<byte[], byte[]> producer;
   private JournalReader reader;
   private int schemaId = -1;
+  private OpCodec codec = new OpCodec();
+
+  /**
+   * Per journal partition, the seq up to which the topic already held every op of the partition
+   * when this producer started ({@link TopicTail}); those ops are acknowledged without sending.
+   */
+  private long[] held = new long[0];
 
   /**
    * @param producerProps producer settings (bootstrap.servers, SASL/TLS, ...); the shipper forces
@@ -151,13 +171,13 @@ public final class KafkaShipper implements AutoCloseable {
   }
 
   public void start() {
-    contiguous = journal.stats().ackedSeq();
+    watermark.reset(journal.stats().ackedSeq());
     thread.start();
   }
 
   /** Highest seq such that it and every lower one are acknowledged by Kafka. */
   public long shippedSeq() {
-    return contiguous;
+    return watermark.contiguous();
   }
 
   public String state() {
@@ -196,7 +216,12 @@ public final class KafkaShipper implements AutoCloseable {
           continue;
         }
         lastEntryNanos = System.nanoTime();
-        send(e);
+        if (e.seq() <= held[e.partition()]) {
+          // A run before this one shipped it, after the last seq it recorded as acknowledged.
+          completed(e.seq());
+        } else {
+          send(e);
+        }
         acknowledgeEvery(ACK_INTERVAL_NANOS);
       } catch (RefusedException r) {
         refusal = r.getMessage();
@@ -261,19 +286,63 @@ public final class KafkaShipper implements AutoCloseable {
       }
     }
     if (registryUrl != null && schemaId < 0) {
-      schemaId = new OpCodec(new SchemaRegistryClient(registryUrl)).registerFor(topic);
+      codec = new OpCodec(new SchemaRegistryClient(registryUrl));
+      schemaId = codec.registerFor(topic);
       LOG.info("op schema registered under {}-value with id {}", topic, schemaId);
     }
-    synchronized (doneAbove) {
-      doneAbove.clear();
-    }
+    long from = watermark.contiguous();
+    watermark.reset(from);
+    held = readTails(partitions, from);
     failed.set(false);
     producer = new KafkaProducer<>(producerConfig(producerProps));
     if (reader == null) {
       reader = JournalReader.open(journal.dir());
     }
-    reader.seek(contiguous + 1);
-    LOG.info("shipping {} to {} from seq {}", journal.dir(), topic, contiguous + 1);
+    reader.seek(from + 1);
+    LOG.info("shipping {} to {} from seq {}", journal.dir(), topic, from + 1);
+  }
+
+  /**
+   * Reads what the topic already holds above {@code acked} (see {@link TopicTail}), so that the new
+   * producer, which has a new producer id and so no broker-side deduplication against the old one,
+   * does not send those ops again. Before any producer of this process existed, after a SIGKILL of
+   * the previous run, this is the only way to know; after a failed delivery it is the same
+   * question.
+   */
+  private long[] readTails(int partitions, long acked) {
+    long[] h = new long[partitions];
+    Arrays.fill(h, acked);
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(TopicTail.consumerConfig(producerProps))) {
+      TopicTail tail =
+          new TopicTail(
+              c, topic, journal.meta().volume(), journal.meta().epoch(), codec, TAIL_TIMEOUT);
+      StringBuilder found = new StringBuilder();
+      for (int p = 0; p < partitions; p++) {
+        h[p] = tail.heldThrough(p, acked);
+        if (h[p] > acked) {
+          found.append(found.length() == 0 ? "" : ", ").append(p).append(':').append(h[p]);
+        }
+      }
+      if (found.length() > 0) {
+        LOG.info(
+            "{} already holds ops after the acknowledged seq {} (partition:seq through which it"
+                + " holds every op of the partition: {}); they are acknowledged, not sent again",
+            topic,
+            acked,
+            found);
+      }
+    } catch (AuthorizationException e) {
+      // Shipping matters more than copies: without Read, ship as before and say what it costs.
+      Arrays.fill(h, acked);
+      LOG.error(
+          "cannot read {} to find what an earlier run already shipped ({}): ops after seq {} are"
+              + " sent again and consumers may see copies; grant this principal Read on the topic",
+          topic,
+          e.toString(),
+          acked);
+    }
+    return h;
   }
 
   /**
@@ -347,18 +416,7 @@ public final class KafkaShipper implements AutoCloseable {
   }
 
   private void completed(long seq) {
-    synchronized (doneAbove) {
-      if (seq <= contiguous) {
-        return;
-      }
-      doneAbove.add(seq);
-      long c = contiguous;
-      while (!doneAbove.isEmpty() && doneAbove.first() == c + 1) {
-        doneAbove.pollFirst();
-        c++;
-      }
-      contiguous = c;
-    }
+    watermark.done(seq);
   }
 
   private long lastAcked = -1;
@@ -372,7 +430,7 @@ public final class KafkaShipper implements AutoCloseable {
    * entries, waits for in-flight room, or stops, it acknowledges at once.
    */
   private void acknowledge() {
-    long c = contiguous;
+    long c = watermark.contiguous();
     if (c > lastAcked && c > 0) {
       journal.acknowledge(c);
       lastAcked = c;
@@ -414,13 +472,13 @@ public final class KafkaShipper implements AutoCloseable {
     long target = journal.stats().nextSeq() - 1;
     long deadline = System.nanoTime() + timeout.toNanos();
     // Done when Kafka has it all and the journal recorded that (quota freed, segments deletable).
-    while ((contiguous < target || journal.stats().ackedSeq() < target)
+    while ((watermark.contiguous() < target || journal.stats().ackedSeq() < target)
         && System.nanoTime() < deadline
         && thread.isAlive()
         && !"REFUSED".equals(state)) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
     }
-    return contiguous >= target && journal.stats().ackedSeq() >= target;
+    return watermark.contiguous() >= target && journal.stats().ackedSeq() >= target;
   }
 
   /** Stops the thread (without waiting for unshipped ops: call {@link #awaitShipped} first). */
