@@ -69,6 +69,72 @@ final class DaemonProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGKILL that leaves the mount dead, as auto_unmount sometimes fails to prevent (issue 12 item
+   * 5): first the daemon's auto_unmount helper (libfuse2 runs {@code fusermount -o ...auto_unmount
+   * -- MOUNT} as a child of the daemon, which unmounts when the daemon's end of its socket closes),
+   * then the daemon. The kernel mount then stays, and every access to it fails with ENOTCONN.
+   */
+  void kill9LeavingDeadMount() throws Exception {
+    String where = mnt.toAbsolutePath().toString();
+    List<ProcessHandle> helpers =
+        process.descendants().filter(h -> isAutoUnmountHelper(h, where)).toList();
+    if (helpers.isEmpty()) {
+      throw new AssertionError(
+          "no auto_unmount helper (fusermount) runs for "
+              + where
+              + "; children: "
+              + process.descendants().map(DaemonProcess::cmdline).toList());
+    }
+    for (ProcessHandle h : helpers) {
+      h.destroyForcibly();
+      // The daemon does not reap it: dead means a zombie (state Z) or gone, not !isAlive().
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!deadOrZombie(h.pid())) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("auto_unmount helper " + h.pid() + " survived SIGKILL");
+        }
+        TimeUnit.MILLISECONDS.sleep(5);
+      }
+    }
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("daemon survived SIGKILL");
+    }
+  }
+
+  private static boolean isAutoUnmountHelper(ProcessHandle h, String mountPoint) {
+    List<String> argv = cmdline(h);
+    return !argv.isEmpty()
+        && argv.get(0).endsWith("fusermount")
+        && argv.contains(mountPoint)
+        && argv.stream().anyMatch(a -> a.contains("auto_unmount"));
+  }
+
+  private static boolean deadOrZombie(long pid) {
+    try {
+      String stat =
+          java.nio.file.Files.readString(
+              Path.of("/proc", String.valueOf(pid), "stat"), StandardCharsets.ISO_8859_1);
+      // pid (comm) STATE ...: comm may hold spaces and parentheses, the state follows the last ')'.
+      return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return true; // gone
+    }
+  }
+
+  /** argv of a process, from /proc (ProcessHandle.Info often has no arguments). */
+  private static List<String> cmdline(ProcessHandle h) {
+    try {
+      String raw =
+          java.nio.file.Files.readString(
+              Path.of("/proc", String.valueOf(h.pid()), "cmdline"), StandardCharsets.ISO_8859_1);
+      return raw.isEmpty() ? List.of() : List.of(raw.split("\0"));
+    } catch (IOException e) {
+      return List.of(); // gone
+    }
+  }
+
   /** SIGTERM and wait for a clean exit; returns the exit code. */
   int terminate() throws Exception {
     process.destroy();

@@ -367,28 +367,13 @@ public final class CaptureMain implements Callable<Integer> {
     if (!Files.isDirectory(store)) {
       return "--store " + store + " is not a directory";
     }
+    // Before anything stats the mount point: on a dead mount every stat fails (ENOTCONN).
+    String mountProblem = reclaimMountPoint();
+    if (mountProblem != null) {
+      return mountProblem;
+    }
     if (!Files.isDirectory(mount)) {
       return "--mount " + mount + " is not a directory (create an empty one)";
-    }
-    String type = FuseMount.mountType(mount);
-    if (type != null) {
-      if (isStale(mount)) {
-        err.println(
-            "tfs-capture: "
-                + mount
-                + " is a dead FUSE mount left by a killed daemon; unmounting it (fusermount -u)");
-        if (!FuseMount.unmount(mount, true, Duration.ofSeconds(5))) {
-          return mount
-              + " is a dead FUSE mount that could not be unmounted: run fusermount -u -z "
-              + mount;
-        }
-      } else {
-        return "--mount "
-            + mount
-            + " is already a mount point ("
-            + type
-            + "); unmount it first or choose another directory";
-      }
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(mount)) {
       if (ds.iterator().hasNext()) {
@@ -423,14 +408,57 @@ public final class CaptureMain implements Callable<Integer> {
     return null;
   }
 
-  private static boolean isStale(Path dir) {
-    try {
-      Files.readAttributes(dir, java.nio.file.attribute.BasicFileAttributes.class);
-      return false;
-    } catch (IOException e) {
-      return String.valueOf(e.getMessage()).contains("not connected")
-          || e instanceof java.nio.file.FileSystemException;
+  /**
+   * Refuses a {@code --mount} that is a mount point, except a stale tfs mount: one that tfs-capture
+   * made ({@link FuseMount.Mount#isTfs}) and whose daemon is gone ({@link FuseMount#isDead}), as a
+   * SIGKILL leaves when auto_unmount's helper did not remove it. That one is unmounted, and the log
+   * says so. A mount that answers, tfs's or not, and a dead mount of anything else are refused.
+   * Returns a message, or null when the directory is (now) no mount point.
+   */
+  String reclaimMountPoint() throws IOException {
+    Path mp = mount.toAbsolutePath().normalize();
+    Path parent = mp.getParent();
+    if (parent != null && Files.isDirectory(parent)) {
+      // mountinfo lists real paths; only the parent can be resolved (the mount point may be dead).
+      mp = parent.toRealPath().resolve(mp.getFileName());
     }
+    FuseMount.Mount m = FuseMount.mountAt(mp);
+    if (m == null) {
+      return null;
+    }
+    String listed = m.fsType() + " " + m.source();
+    if (!FuseMount.isDead(mp)) {
+      return "--mount "
+          + mount
+          + " is already a mount point ("
+          + listed
+          + "); unmount it first or choose another directory";
+    }
+    if (!m.isTfs()) {
+      return "--mount "
+          + mount
+          + " is a dead mount of another file system ("
+          + listed
+          + "; Transport endpoint is not connected): tfs-capture removes only stale mounts of its"
+          + " own; unmount it (fusermount -u "
+          + mp
+          + ") or choose another directory";
+    }
+    err.println(
+        "tfs-capture: "
+            + mp
+            + " is a stale mount of "
+            + m.source()
+            + " (Transport endpoint is not connected): its tfs-capture was killed and the mount"
+            + " was not removed; unmounting it");
+    if (!FuseMount.removeDead(mp, Duration.ofSeconds(5))) {
+      return "--mount "
+          + mount
+          + " is a stale tfs mount that could not be unmounted: run fusermount -u -z "
+          + mp;
+    }
+    err.println("tfs-capture: removed the stale mount on " + mp);
+    return null;
   }
 
   /** "512M", "8G", "1048576" as bytes. */

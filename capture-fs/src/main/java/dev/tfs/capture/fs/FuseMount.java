@@ -1,5 +1,8 @@
 package dev.tfs.capture.fs;
 
+import dev.tfs.posix.Flags;
+import dev.tfs.posix.Posix;
+import dev.tfs.posix.PosixException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -174,31 +177,104 @@ public final class FuseMount implements AutoCloseable {
     return mountPoint;
   }
 
-  /** True when /proc/self/mountinfo lists a FUSE mount at {@code dir}. */
+  /** True when /proc/self/mountinfo lists a mount at {@code dir}. */
   public static boolean isMounted(Path dir) {
-    return mountType(dir) != null;
+    return mountAt(dir) != null;
   }
 
   /** The fs type of the mount at {@code dir} (e.g. {@code fuse.tfs}), or null. */
   public static String mountType(Path dir) {
+    Mount m = mountAt(dir);
+    return m == null ? null : m.fsType();
+  }
+
+  /**
+   * A mount as /proc/self/mountinfo lists it.
+   *
+   * @param fsType e.g. {@code fuse.tfs} (FUSE's {@code subtype=tfs}) or {@code ext4}
+   * @param source e.g. {@code tfs:data} (FUSE's {@code fsname=}) or {@code /dev/sda1}
+   */
+  public record Mount(String mountPoint, String fsType, String source) {
+    /** Mounted by tfs-capture: type {@code fuse.tfs} and source {@code tfs:<volume>}. */
+    public boolean isTfs() {
+      return fsType.equals("fuse.tfs") && source.startsWith(FSNAME_PREFIX);
+    }
+  }
+
+  /** How tfs-capture names its mounts ({@code fsname=tfs:<volume>}). */
+  public static final String FSNAME_PREFIX = "tfs:";
+
+  /**
+   * The mount at {@code dir} as /proc/self/mountinfo lists it, or null: the last of several stacked
+   * on the same directory, the one a path lookup reaches.
+   */
+  public static Mount mountAt(Path dir) {
     String want = dir.toAbsolutePath().normalize().toString();
+    Mount found = null;
     try {
       for (String line :
           Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.ISO_8859_1)) {
-        String[] f = line.split(" ");
-        if (f.length > 4 && unescape(f[4]).equals(want)) {
-          int dash = line.indexOf(" - ");
-          return dash < 0 ? "?" : line.substring(dash + 3).split(" ")[0];
+        Mount m = parseMountInfo(line);
+        if (m != null && m.mountPoint().equals(want)) {
+          found = m;
         }
       }
     } catch (IOException e) {
       return null;
     }
-    return null;
+    return found;
+  }
+
+  /**
+   * One line of /proc/self/mountinfo ({@code ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] -
+   * FSTYPE SOURCE SUPEROPTS}, proc(5)), or null when it does not parse.
+   */
+  static Mount parseMountInfo(String line) {
+    String[] f = line.split(" ");
+    int dash = line.indexOf(" - ");
+    if (f.length < 5 || dash < 0) {
+      return null;
+    }
+    String[] tail = line.substring(dash + 3).split(" ");
+    return new Mount(unescape(f[4]), unescape(tail[0]), tail.length > 1 ? unescape(tail[1]) : "");
+  }
+
+  /** Linux errno of a FUSE mount whose daemon is gone: "Transport endpoint is not connected". */
+  static final int ENOTCONN = 107;
+
+  /**
+   * True when the mount at {@code dir} is dead: its FUSE daemon is gone, so every access fails with
+   * ENOTCONN. A mount that answers (or fails otherwise) is not dead.
+   */
+  public static boolean isDead(Path dir) {
+    try {
+      Posix.stat(
+          Flags.AT_FDCWD,
+          dir.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.ISO_8859_1),
+          true);
+      return false;
+    } catch (PosixException e) {
+      return e.errno() == ENOTCONN;
+    }
+  }
+
+  /**
+   * Removes a dead mount at {@code dir}: {@code fusermount -u}, then lazily ({@code -z}) if that
+   * did not remove it, then {@code umount -l}. Returns true when no mount is listed there any more.
+   */
+  public static boolean removeDead(Path dir, Duration timeout) {
+    if (unmount(dir, false, timeout) || unmount(dir, true, timeout)) {
+      return true;
+    }
+    run(List.of("umount", "-l", dir.toAbsolutePath().toString()), timeout);
+    return awaitGone(dir, timeout);
   }
 
   private static String unescape(String s) {
-    return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n");
+    return s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\");
   }
 
   /**
@@ -206,24 +282,34 @@ public final class FuseMount implements AutoCloseable {
    * the mount to disappear. Returns true when it is gone.
    */
   public static boolean unmount(Path dir, boolean lazy, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    List<String> cmd = new ArrayList<>(List.of("fusermount", "-u"));
+    if (lazy) {
+      cmd.add("-z");
+    }
+    cmd.add(dir.toAbsolutePath().toString());
+    run(cmd, timeout);
+    return awaitGone(dir, timeout);
+  }
+
+  private static void run(List<String> cmd, Duration timeout) {
     try {
-      List<String> cmd = new ArrayList<>(List.of("fusermount", "-u"));
-      if (lazy) {
-        cmd.add("-z");
-      }
-      cmd.add(dir.toAbsolutePath().toString());
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+      }
       if (!out.isEmpty()) {
-        LOG.debug("fusermount: {}", out);
+        LOG.debug("{}: {}", cmd.get(0), out);
       }
     } catch (IOException e) {
-      LOG.warn("fusermount failed: {}", e.toString());
+      LOG.warn("{} failed: {}", cmd.get(0), e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static boolean awaitGone(Path dir, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (isMounted(dir)) {
       if (System.nanoTime() > deadline) {
         return false;
