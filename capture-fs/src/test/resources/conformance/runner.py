@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Conformance case runner: runs every case of CASES in a fresh subdirectory of DIR and prints one
-line per case: "<id>\t<json>". ConformanceTest runs it on a plain directory and on a tfs-capture
-mount and compares the lines; the plain directory is the oracle.
+"""Conformance case runner: runs every case of cases.CASES (or only the ids given after DIR) in a
+fresh subdirectory of DIR and prints one line per case: "<id>\t<json>".
 
-Run as root. A case marked USER runs its steps with effective uid/gid 65534 (no supplementary
-groups, no effective capabilities: the kernel clears them when the euid leaves 0); a step prefixed
-"root:" (or "user:" in a root case) switches identity for that step only, so a file can be
-changed by root between two steps of the unprivileged user. The prep of a case always runs as root
-(its commands may take a "user:" prefix too); the case directory of a USER case belongs to 65534.
+    sudo python3 runner.py DIR [case-id ...]
+
+ConformanceTest runs it on a plain directory and on a tfs-capture mount and compares the lines;
+the plain directory is the oracle.
+
+Run as root. A case marked U (unprivileged) runs its steps with effective uid/gid 65534 (no
+supplementary groups, no effective capabilities: the kernel clears them when the euid leaves 0); a
+step prefixed "root:" (or "user:" in a root case) switches identity for that step only, so root can
+change a file between two steps of the unprivileged user. The prep of a case runs as root (its
+commands may take a "user:" prefix too); the case directory of a U case belongs to 65534.
+Switching the effective ids, rather than starting a setpriv child per case, keeps a case's open
+fds across identity switches; access() is asked with AT_EACCESS so it checks the effective ids.
 
 What one step records: its result ("ok", "ok:<value>" or the errno name), then for every watched
 name (the path arguments of the case, in order of appearance, plus every open fd as "#name") the

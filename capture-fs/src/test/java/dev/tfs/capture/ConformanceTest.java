@@ -96,23 +96,24 @@ class ConformanceTest {
   /** Runs the case runner on {@code dir}; returns case id → result, in table order. */
   private static Map<String, String> run(Path runner, Path dir)
       throws IOException, InterruptedException {
+    Path out = Files.createTempFile("conformance", ".out");
     Path err = Files.createTempFile("conformance", ".err");
     try {
       Process p =
           new ProcessBuilder("python3", runner.toString(), dir.toString())
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectOutput(out.toFile())
               .redirectError(err.toFile())
               .start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError("case runner did not finish on " + dir);
+        p.destroyForcibly().waitFor();
+        throw new AssertionError("case runner did not finish within 120 s on " + dir);
       }
       assertThat(p.exitValue())
           .as("case runner on %s failed: %s", dir, Files.readString(err))
           .isZero();
       Map<String, String> results = new LinkedHashMap<>();
-      for (String line : out.split("\n")) {
+      for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
         if (line.isEmpty()) {
           continue;
         }
@@ -124,6 +125,7 @@ class ConformanceTest {
       }
       return results;
     } finally {
+      Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
   }
