@@ -335,4 +335,12 @@ CASES = [
     ("dir.listdir-after-changes", R, "creat a; creat b", "listdir .; unlink a; creat c; listdir ."),
     ("dir.mtime-on-create", R, "mkdir d", "creat d/a; unlink d/a"),
     ("statfs.namemax", R, "", "statvfs ."),
+    ("name.latin1", R, "", "creat LATIN1; stat LATIN1; listdir .; rename LATIN1 b; listdir ."),
+    ("data.big-write", R, "creat a", "open f a RDWR; pwrite f BIG 0; pread f 5 299995"),
+    ("data.copy-file-range", R, DATA + "; creat b", "open f a RDONLY; open g b WRONLY; copy f g 5; pread f 5 0"),
+    # ---- POSIX ACLs (access granted or refused by an ACL entry, not by the mode bits)
+    ("acl.user-read-granted", U, "creat a 0600; acl a 65534 4", "open f a RDONLY; open g a WRONLY"),
+    ("acl.user-write-granted", U, "creat a 0600; acl a 65534 6", "open f a WRONLY"),
+    ("acl.user-read-refused", U, "creat a 0644; acl a 65534 0 4", "open f a RDONLY"),
+    ("acl.other-read-allowed", U, "creat a 0644; acl a 100 0 4", "open f a RDONLY"),
 ]

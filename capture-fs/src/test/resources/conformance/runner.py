@@ -39,7 +39,10 @@ NAME255 = "m" * 255
 PATHMAX = ("d" * 200 + "/") * 20 + "e" * 76
 assert len(PATHMAX) == 4096
 CROSS = "/dev/shm/tfs-oracle-%d" % os.getpid()  # on another file system: for EXDEV
-SPECIAL = {"NAME256": NAME256, "NAME255": NAME255, "PATHMAX": PATHMAX, "CROSS": CROSS}
+LATIN1 = os.fsdecode(b"caf\xe9")  # a name that is not UTF-8: names are bytes
+BIG = "x" * 300000  # more than one 128 KiB FUSE write
+SPECIAL = {"NAME256": NAME256, "NAME255": NAME255, "PATHMAX": PATHMAX, "CROSS": CROSS,
+           "LATIN1": LATIN1, "BIG": BIG}
 UNWATCHED = ("NAME256", "PATHMAX", "CROSS")
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -157,6 +160,24 @@ def c_fallocate(c, f, mode, off, ln):
     check(libc.fallocate(fd_of(c, f), int(mode), int(off), int(ln)))
 
 
+def c_acl(c, p, uid, perm, other="0"):
+    """Sets a POSIX access ACL: owner rw, group none, user <uid> <perm>, mask rwx, other.
+
+    The mask is rwx because the kernel consults the ACL only when the mode's group bits (the mask)
+    are not all zero."""
+    none = 0xFFFFFFFF
+    entries = [(0x01, 6, none), (0x02, int(perm), int(uid)), (0x04, 0, none),
+               (0x10, 7, none), (0x20, int(other), none)]
+    value = (2).to_bytes(4, "little") + b"".join(
+        t.to_bytes(2, "little") + pm.to_bytes(2, "little") + i.to_bytes(4, "little")
+        for t, pm, i in entries)
+    os.setxattr(p, "system.posix_acl_access", value)
+
+
+def c_copy(c, f, g, n):
+    return os.copy_file_range(fd_of(c, f), fd_of(c, g), int(n), 0, 0)
+
+
 def c_stat(c, p):
     return describe(os.stat(p))
 
@@ -202,6 +223,8 @@ COMMANDS = {
     "removexattr": ("P-", lambda c, p, n: os.removexattr(p, n, follow_symlinks=False)),
     "fsetxattr": ("F--", lambda c, f, n, v: os.setxattr(fd_of(c, f), n, v.encode())),
     "fgetxattr": ("F-", lambda c, f, n: os.getxattr(fd_of(c, f), n).decode()),
+    "acl": ("P--?", c_acl),
+    "copy": ("FF-", c_copy),
     "open": ("FP-?", c_open),
     "close": ("F", c_close),
     "read": ("F-", c_read),
