@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -127,7 +128,9 @@ public final class BenchMain implements Callable<Integer> {
       return rewriteReport(reportOnly.toAbsolutePath().normalize(), log);
     }
     Path repo = Path.of(System.getProperty("tfs.repo", ".")).toAbsolutePath().normalize();
-    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String stamp =
+        LocalDateTime.now(ZoneId.systemDefault())
+            .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     if (out == null) {
       out = repo.resolve("bench-out").resolve(stamp + (quick ? "-quick" : ""));
     }

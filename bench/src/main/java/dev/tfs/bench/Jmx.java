@@ -19,6 +19,8 @@ final class Jmx implements AutoCloseable {
     this.mbs = connector.getMBeanServerConnection();
   }
 
+  // The address comes from the local JVM we attached to (one the bench started), never from input.
+  @SuppressWarnings("BanJNDI")
   static Jmx attach(long pid) {
     try {
       VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));

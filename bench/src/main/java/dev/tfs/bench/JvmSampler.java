@@ -74,6 +74,8 @@ final class JvmSampler implements AutoCloseable {
     }
   }
 
+  // One sampling thread writes; volatile is for the reader that takes the figures.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private void sample() throws Exception {
     ObjectName mem = new ObjectName("java.lang:type=Memory");
     long used = heapUsed(mem);

@@ -225,7 +225,7 @@ final class LagBench {
     }
     double writeSecs = (written[n - 1] - t0) / 1e9;
     try {
-      watcher.join(Duration.ofSeconds(120).toMillis());
+      watcher.join(Duration.ofMinutes(2).toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

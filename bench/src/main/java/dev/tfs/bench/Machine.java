@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -27,7 +28,7 @@ final class Machine {
 
   static Machine describe(Path work) {
     Machine m = new Machine();
-    m.date = ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME);
+    m.date = ZonedDateTime.now(ZoneId.systemDefault()).format(DateTimeFormatter.RFC_1123_DATE_TIME);
     m.cpus = Runtime.getRuntime().availableProcessors();
     m.cpuModel = firstMatch(Path.of("/proc/cpuinfo"), "model name");
     m.ram = firstMatch(Path.of("/proc/meminfo"), "MemTotal");
@@ -44,11 +45,11 @@ final class Machine {
             Duration.ofSeconds(10));
     String dev = "?";
     if (df != null) {
-      String[] lines = df.strip().split("\n");
+      String[] lines = df.strip().split("\n", -1);
       dev = lines[lines.length - 1].trim().replaceAll("\\s+", " ");
     }
     String rota = null;
-    String src = dev.split(" ")[0];
+    String src = dev.split(" ", -1)[0];
     if (src.startsWith("/dev/")) {
       String name = src.substring(5).replaceAll("[0-9]+$", "");
       try {
@@ -90,7 +91,7 @@ final class Machine {
 
   static String loadAverage() {
     try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ", -1);
       return f[0] + " " + f[1] + " " + f[2];
     } catch (IOException e) {
       return "?";

@@ -504,7 +504,7 @@ final class MirrorBench {
     synchronized (CURVE) {
       CURVE.clear();
       for (String l : lines.subList(1, lines.size())) {
-        String[] x = l.split(",");
+        String[] x = l.split(",", -1);
         CURVE.add(new double[] {Double.parseDouble(x[0]), Double.parseDouble(x[1])});
       }
     }

@@ -36,7 +36,7 @@ final class Prereqs {
   }
 
   static boolean onPath(String cmd) {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":", -1)) {
       if (Files.isExecutable(Path.of(d, cmd))) {
         return true;
       }

@@ -92,7 +92,7 @@ public class CaptureFs extends PassthroughFs {
 
   /** The ops an applied action became (stat after the op; may fail). */
   @FunctionalInterface
-  private interface Record<T> {
+  private interface OpsOf<T> {
     List<OpDraft> ops(T result) throws PosixException;
   }
 
@@ -117,7 +117,7 @@ public class CaptureFs extends PassthroughFs {
   }
 
   /** intent → apply → commit (or abort): the protocol of the class comment. */
-  private <T> T captured(IntentRecord intent, Apply<T> apply, Record<T> record)
+  private <T> T captured(IntentRecord intent, Apply<T> apply, OpsOf<T> record)
       throws PosixException {
     checkUsable();
     long t0 = System.nanoTime();

@@ -4,6 +4,7 @@ import dev.tfs.journal.JournalStats;
 import dev.tfs.journal.JournalWriter;
 import dev.tfs.op.OpKind;
 import java.lang.management.ManagementFactory;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +16,7 @@ import javax.management.ObjectName;
 
 /** Counters of one capture daemon, exposed over JMX as a {@link CaptureMXBean}. */
 public final class CaptureMetrics implements CaptureMXBean {
-  private final LongAdder[] byKind = new LongAdder[OpKind.values().length];
+  private final Map<OpKind, LongAdder> byKind = new EnumMap<>(OpKind.class);
   private final LongAdder bytes = new LongAdder();
   private final LongAdder uncaptured = new LongAdder();
   private final LongAdder fsyncs = new LongAdder();
@@ -27,8 +28,8 @@ public final class CaptureMetrics implements CaptureMXBean {
   private ObjectName name;
 
   public CaptureMetrics() {
-    for (int i = 0; i < byKind.length; i++) {
-      byKind[i] = new LongAdder();
+    for (OpKind k : OpKind.values()) {
+      byKind.put(k, new LongAdder());
     }
   }
 
@@ -63,13 +64,13 @@ public final class CaptureMetrics implements CaptureMXBean {
   }
 
   void captured(OpKind kind, int ops, long dataBytes) {
-    byKind[kind.ordinal()].add(kind == OpKind.WRITE ? ops : 1);
+    byKind.get(kind).add(kind == OpKind.WRITE ? ops : 1);
     bytes.add(dataBytes);
   }
 
   /** Counts ops committed outside CaptureFs (bootstrap, recovery). */
   public void capturedOther(OpKind kind, long n) {
-    byKind[kind.ordinal()].add(n);
+    byKind.get(kind).add(n);
   }
 
   void uncaptured() {
@@ -104,7 +105,7 @@ public final class CaptureMetrics implements CaptureMXBean {
   public Map<String, Long> getOpsCapturedByKind() {
     Map<String, Long> m = new LinkedHashMap<>();
     for (OpKind k : OpKind.values()) {
-      m.put(k.label(), byKind[k.ordinal()].sum());
+      m.put(k.label(), byKind.get(k).sum());
     }
     return m;
   }
@@ -112,7 +113,7 @@ public final class CaptureMetrics implements CaptureMXBean {
   @Override
   public long getOpsCaptured() {
     long n = 0;
-    for (LongAdder a : byKind) {
+    for (LongAdder a : byKind.values()) {
       n += a.sum();
     }
     return n;

@@ -61,7 +61,7 @@ final class AckFile {
       }
       long epoch = -1;
       long seq = -1;
-      for (String line : text.substring(0, crcAt).split("\n")) {
+      for (String line : text.substring(0, crcAt).split("\n", -1)) {
         if (line.startsWith("epoch=")) {
           epoch = Long.parseLong(line.substring(6));
         } else if (line.startsWith("seq=")) {

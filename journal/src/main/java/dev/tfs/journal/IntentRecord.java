@@ -341,10 +341,9 @@ public final class IntentRecord {
 
   @Override
   public boolean equals(Object o) {
-    if (!(o instanceof IntentRecord)) {
+    if (!(o instanceof IntentRecord r)) {
       return false;
     }
-    IntentRecord r = (IntentRecord) o;
     return kind == r.kind
         && Arrays.equals(path, r.path)
         && Arrays.equals(to, r.to)
@@ -442,6 +441,8 @@ public final class IntentRecord {
     }
 
     /**
+     * The intent record, checked.
+     *
      * @throws IllegalArgumentException naming what is wrong: an invalid path or target, a field the
      *     kind requires that is missing, a negative offset, length or size
      */

@@ -178,7 +178,7 @@ final class JournalDirectory implements AutoCloseable {
     long maxSeen = 0;
     if (Files.exists(seenFile)) {
       seen = Files.readString(seenFile, StandardCharsets.UTF_8);
-      for (String line : seen.split("\n")) {
+      for (String line : seen.split("\n", -1)) {
         try {
           if (!line.isBlank() && !line.startsWith("#")) {
             maxSeen = Math.max(maxSeen, Long.parseLong(line.strip()));

@@ -75,7 +75,7 @@ public record JournalMeta(
           file, String.format("fails its checksum (stored %08x, computed %08x)", expected, actual));
     }
     Map<String, String> kv = new LinkedHashMap<>();
-    for (String line : text.substring(0, covered).split("\n")) {
+    for (String line : text.substring(0, covered).split("\n", -1)) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }

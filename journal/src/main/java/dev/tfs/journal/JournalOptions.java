@@ -216,6 +216,8 @@ public final class JournalOptions {
     }
 
     /**
+     * The options, checked.
+     *
      * @throws IllegalArgumentException when volume or partitions were not set
      */
     public JournalOptions build() {

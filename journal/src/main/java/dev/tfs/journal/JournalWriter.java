@@ -597,6 +597,8 @@ public final class JournalWriter implements AutoCloseable {
   }
 
   /** Blocks (under the lock, releasing it while waiting) while the quota is reached. */
+  // Volatile fields are written only under the lock; volatile is for the lock-free readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private void awaitSpace() {
     if (unshippedLocked() < opts.spoolMaxBytes()) {
       return;
@@ -652,6 +654,8 @@ public final class JournalWriter implements AutoCloseable {
   }
 
   /** Writes bytes at the end of the active segment; on failure cuts them off again. */
+  // Volatile fields are written only under the lock; volatile is for the lock-free readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private void appendLocked(byte[] b, int off, int len) {
     Segment a = active;
     long before = a.bytes;
@@ -713,6 +717,8 @@ public final class JournalWriter implements AutoCloseable {
   }
 
   /** Starts a new segment when the active one is full and holds at least one op. */
+  // Volatile fields are written only under the lock; volatile is for the lock-free readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private void maybeRoll() {
     Segment a = active;
     // A segment without ops is never rolled: the next segment would get the same name (first seq).

@@ -144,7 +144,8 @@ final class SegmentReader implements Closeable {
     claimedLength = -1;
     int avail = fill(pos, Format.FRAME);
     if (avail == 0) {
-      return status = Status.END;
+      status = Status.END;
+      return status;
     }
     if (avail < Format.FRAME) {
       problem = "only " + avail + " bytes of an entry's 8-byte frame";
@@ -214,7 +215,8 @@ final class SegmentReader implements Closeable {
         return fail(Status.BAD);
     }
     next = pos + entryBytes;
-    return status = Status.ENTRY;
+    status = Status.ENTRY;
+    return status;
   }
 
   private Status fail(Status s) {
@@ -222,7 +224,8 @@ final class SegmentReader implements Closeable {
       // What was not a valid entry may be rewritten (a torn tail cut and appended anew): re-read.
       invalidate();
     }
-    return status = s;
+    status = s;
+    return status;
   }
 
   /** Key bytes of the OP entry just read. */

@@ -45,9 +45,9 @@ import jnr.ffi.Pointer;
  * reaches this class without the decoder is still refused. Symlink targets are stored, never
  * resolved.
  *
- * <p><b>Strict order.</b> A missing parent directory is an error ({@link ApplyException.Kind#
- * DIVERGED}), never created on the fly: with ops applied in seq order it can only mean that the
- * mirror no longer matches the source.
+ * <p><b>Strict order.</b> A missing parent directory is an error (kind {@code DIVERGED}), never
+ * created on the fly: with ops applied in seq order it can only mean that the mirror no longer
+ * matches the source.
  *
  * <p><b>Idempotence.</b> The task records an op as applied after applying it, so after a crash the
  * last op may be applied a second time. Each kind tolerates that: writes, truncates and attribute

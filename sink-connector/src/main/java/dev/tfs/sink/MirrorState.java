@@ -61,9 +61,25 @@ public final class MirrorState implements AutoCloseable {
 
   /** Snapshot (bootstrap) status as recorded from SnapshotBegin/End ops. */
   public enum Snapshot {
-    NONE,
-    RUNNING,
-    DONE
+    NONE(0),
+    RUNNING(1),
+    DONE(2);
+
+    /** The byte that stands for it in the state file: fixed, whatever the declaration order. */
+    final byte code;
+
+    Snapshot(int code) {
+      this.code = (byte) code;
+    }
+
+    static Snapshot ofCode(byte code) {
+      for (Snapshot s : values()) {
+        if (s.code == code) {
+          return s;
+        }
+      }
+      throw new IllegalStateException("unknown snapshot status " + code + " in the state file");
+    }
   }
 
   /** Per-partition position. */
@@ -400,7 +416,7 @@ public final class MirrorState implements AutoCloseable {
     }
     diverged = b.get() != 0;
     divergedReason = str(b);
-    snapshot = Snapshot.values()[b.get()];
+    snapshot = Snapshot.ofCode(b.get());
     snapshotBeginSeq = b.getLong();
     mirrorRoot = str(b);
     bootId = str(b);
@@ -453,7 +469,7 @@ public final class MirrorState implements AutoCloseable {
     }
     b.put((byte) (diverged ? 1 : 0));
     putStr(b, divergedReason, MAX_REASON_BYTES);
-    b.put((byte) snapshot.ordinal());
+    b.put(snapshot.code);
     b.putLong(snapshotBeginSeq);
     putStr(b, mirrorRoot, 4096);
     putStr(b, saveBootId, 64);
@@ -462,11 +478,11 @@ public final class MirrorState implements AutoCloseable {
     int len = b.position() - 20;
     b.putInt(16, len);
     crc.reset();
-    crc.update(b.array(), 0, 20 + len);
+    crc.update(b.duplicate().flip());
     b.putInt((int) crc.getValue());
     generation++;
     int slot = (int) (generation & 1);
-    map.put(slot * SLOT_BYTES, b.array(), 0, b.position());
+    map.put(slot * SLOT_BYTES, b, 0, b.position());
   }
 
   /** Flushes the mapped slots to disk (msync). */

@@ -168,7 +168,8 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
       return "";
     }
     StringBuilder sb = new StringBuilder(s.length());
-    for (char c : s.toCharArray()) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
       if (c == '"' || c == '\\') {
         sb.append('\\').append(c);
       } else if (c < 0x20) {

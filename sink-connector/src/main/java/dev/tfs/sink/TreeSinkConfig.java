@@ -18,7 +18,6 @@ import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
 
@@ -133,7 +132,7 @@ public final class TreeSinkConfig extends AbstractConfig {
   private static void defineGapTimeout(ConfigDef d) {
     d.define(
         GAP_TIMEOUT_MS_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         GAP_TIMEOUT_MS_DEFAULT,
         ConfigDef.Range.atLeast(0L),
         Importance.LOW,
@@ -157,7 +156,7 @@ public final class TreeSinkConfig extends AbstractConfig {
     int o = 0;
     d.define(
         MIRROR_ROOT_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         ConfigDef.NO_DEFAULT_VALUE,
         new AbsolutePath(),
         Importance.HIGH,
@@ -168,7 +167,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         MIRROR_ROOT_DISPLAY);
     d.define(
         STATE_DIR_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         STATE_DIR_DEFAULT,
         new AbsolutePath(),
         Importance.HIGH,
@@ -179,7 +178,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         STATE_DIR_DISPLAY);
     d.define(
         VOLUME_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         null,
         new VolumeName(),
         Importance.MEDIUM,
@@ -190,7 +189,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         VOLUME_DISPLAY);
     d.define(
         EPOCH_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         null,
         new PositiveOrNull(),
         Importance.LOW,
@@ -201,7 +200,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         EPOCH_DISPLAY);
     d.define(
         OWNER_POLICY_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         OWNER_POLICY_DEFAULT,
         ConfigDef.CaseInsensitiveValidString.in("auto", "preserve", "ignore"),
         Importance.MEDIUM,
@@ -213,7 +212,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         new Choices("auto", "preserve", "ignore"));
     d.define(
         FSYNC_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         FSYNC_DEFAULT,
         ConfigDef.CaseInsensitiveValidString.in(FSYNC_NONE, FSYNC_COMMIT),
         Importance.MEDIUM,
@@ -226,7 +225,7 @@ public final class TreeSinkConfig extends AbstractConfig {
     o = 0;
     d.define(
         REPLAY_UNTIL_SEQ_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         null,
         new PositiveOrNull(),
         Importance.LOW,
@@ -237,7 +236,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         REPLAY_UNTIL_SEQ_DISPLAY);
     d.define(
         REPLAY_UNTIL_TIME_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         null,
         new TimeOrNull(),
         Importance.LOW,
@@ -248,7 +247,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         REPLAY_UNTIL_TIME_DISPLAY);
     d.define(
         SCHEMA_REGISTRY_URL_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         null,
         new RegistryUrl(),
         Importance.LOW,
@@ -259,7 +258,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         SCHEMA_REGISTRY_URL_DISPLAY);
     d.define(
         BUFFER_MAX_BYTES_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         BUFFER_MAX_BYTES_DEFAULT,
         ConfigDef.Range.atLeast(1024L * 1024),
         Importance.LOW,

@@ -345,6 +345,8 @@ public class TreeSinkTask extends SinkTask {
         || (untilTimeNs != null && op.getTime() > untilTimeNs);
   }
 
+  // Metrics fields have one writer (this thread); volatile is for the JMX readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private void applyOne(OpRecord op) {
     try {
       applier.apply(op);

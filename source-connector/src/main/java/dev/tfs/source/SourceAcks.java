@@ -155,6 +155,8 @@ final class SourceAcks {
     }
   }
 
+  // Metrics fields have one writer (this thread); volatile is for the JMX readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private boolean write(
       JournalReader reader, long seq, Function<JournalException, RuntimeException> failure) {
     try {

@@ -17,7 +17,6 @@ import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
 
@@ -109,7 +108,7 @@ public final class TreeSourceConfig extends AbstractConfig {
     int o = 0;
     d.define(
         JOURNAL_DIR_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         ConfigDef.NO_DEFAULT_VALUE,
         new AbsolutePath(),
         Importance.HIGH,
@@ -120,7 +119,7 @@ public final class TreeSourceConfig extends AbstractConfig {
         JOURNAL_DIR_DISPLAY);
     d.define(
         VOLUME_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         ConfigDef.NO_DEFAULT_VALUE,
         new VolumeName(),
         Importance.HIGH,
@@ -132,7 +131,7 @@ public final class TreeSourceConfig extends AbstractConfig {
     o = 0;
     d.define(
         TOPIC_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         null,
         new TopicName(),
         Importance.HIGH,
@@ -143,7 +142,7 @@ public final class TreeSourceConfig extends AbstractConfig {
         TOPIC_DISPLAY);
     d.define(
         SCHEMA_REGISTRY_URL_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         null,
         new RegistryUrl(),
         Importance.LOW,
@@ -155,7 +154,7 @@ public final class TreeSourceConfig extends AbstractConfig {
     o = 0;
     d.define(
         BATCH_MAX_RECORDS_CONFIG,
-        Type.INT,
+        ConfigDef.Type.INT,
         BATCH_MAX_RECORDS_DEFAULT,
         ConfigDef.Range.between(1, 100_000),
         Importance.LOW,
@@ -166,7 +165,7 @@ public final class TreeSourceConfig extends AbstractConfig {
         BATCH_MAX_RECORDS_DISPLAY);
     d.define(
         BATCH_MAX_BYTES_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         BATCH_MAX_BYTES_DEFAULT,
         ConfigDef.Range.between(1024L, 1L << 30),
         Importance.LOW,
@@ -177,7 +176,7 @@ public final class TreeSourceConfig extends AbstractConfig {
         BATCH_MAX_BYTES_DISPLAY);
     d.define(
         POLL_INTERVAL_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         POLL_INTERVAL_DEFAULT,
         ConfigDef.Range.between(1L, 60_000L),
         Importance.LOW,
@@ -188,7 +187,7 @@ public final class TreeSourceConfig extends AbstractConfig {
         POLL_INTERVAL_DISPLAY);
     d.define(
         ACK_INTERVAL_CONFIG,
-        Type.LONG,
+        ConfigDef.Type.LONG,
         ACK_INTERVAL_DEFAULT,
         ConfigDef.Range.between(0L, 3_600_000L),
         Importance.LOW,

@@ -187,6 +187,8 @@ public class TreeSourceTask extends SourceTask {
     return batch;
   }
 
+  // Metrics fields have one writer (this thread); volatile is for the JMX readers.
+  @SuppressWarnings("NonAtomicVolatileUpdate")
   private List<SourceRecord> pollLocked() {
     if (pendingFailure != null) {
       throw pendingFailure;

@@ -10,6 +10,7 @@ import dev.tfs.op.OpCodec;
 import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -229,8 +230,8 @@ public final class CaptureMain implements Callable<Integer> {
   /** Runs the CLI; returns the exit code. */
   public static int run(String[] args, Environment env, PrintStream out, PrintStream err) {
     CommandLine cl = new CommandLine(new CaptureMain(env, out, err));
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+    cl.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
     cl.setParameterExceptionHandler(
         (ex, a) -> {
           err.println("tfs-capture: " + ex.getMessage());

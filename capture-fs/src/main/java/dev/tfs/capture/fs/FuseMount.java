@@ -65,7 +65,10 @@ public final class FuseMount implements AutoCloseable {
     }
   }
 
+  // Kept reachable for as long as the mount lives: the native side calls into it.
+  @SuppressWarnings("UnusedVariable")
   private final FuseStubFS fs;
+
   private final Path mountPoint;
   private volatile boolean mounted;
 
@@ -230,12 +233,12 @@ public final class FuseMount implements AutoCloseable {
    * FSTYPE SOURCE SUPEROPTS}, proc(5)), or null when it does not parse.
    */
   static Mount parseMountInfo(String line) {
-    String[] f = line.split(" ");
+    String[] f = line.split(" ", -1);
     int dash = line.indexOf(" - ");
     if (f.length < 5 || dash < 0) {
       return null;
     }
-    String[] tail = line.substring(dash + 3).split(" ");
+    String[] tail = line.substring(dash + 3).split(" ", -1);
     return new Mount(unescape(f[4]), unescape(tail[0]), tail.length > 1 ? unescape(tail[1]) : "");
   }
 

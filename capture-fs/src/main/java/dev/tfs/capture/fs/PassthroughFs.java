@@ -73,11 +73,11 @@ public class PassthroughFs extends FuseStubFS {
 
   /** Maps a failure to -errno; unexpected exceptions are logged and become -EIO. */
   protected static int fail(Throwable t, String call, String path) {
-    if (t instanceof PosixException) {
-      return -((PosixException) t).errno();
+    if (t instanceof PosixException pe) {
+      return -pe.errno();
     }
-    if (t instanceof FsError) {
-      return -((FsError) t).errno;
+    if (t instanceof FsError fe) {
+      return -fe.errno;
     }
     LOG.error("{}({}) failed unexpectedly", call, path, t);
     return -Errno.EIO;
@@ -213,8 +213,8 @@ public class PassthroughFs extends FuseStubFS {
   }
 
   /**
-   * Creates (O_EXCL) or opens a regular file for {@code create}. Returns the fd; {@code created[0]}
-   * tells whether the file was made by this call.
+   * Creates (O_EXCL) or opens a regular file for the create callback. Returns the fd; the first
+   * element of the one-element array {@code created} tells whether the file was made by this call.
    */
   protected int storeCreate(byte[] rel, int flags, int mode, Caller c, boolean[] created)
       throws PosixException {

@@ -85,7 +85,7 @@ public record Build(Path captureJar, List<Path> pluginDirs) {
       cp = System.getProperty("java.class.path");
     }
     List<String> out = new ArrayList<>();
-    for (String e : cp.split(File.pathSeparator)) {
+    for (String e : cp.split(File.pathSeparator, -1)) {
       if (e.isEmpty()) {
         continue;
       }

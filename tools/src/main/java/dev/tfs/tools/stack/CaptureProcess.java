@@ -16,7 +16,7 @@ public final class CaptureProcess {
   /** The component name: process, log file and state entry. */
   public static final String NAME = "capture";
 
-  private static final Duration READY = Duration.ofSeconds(180);
+  private static final Duration READY = Duration.ofMinutes(3);
 
   private final Layout layout;
   private final Build build;

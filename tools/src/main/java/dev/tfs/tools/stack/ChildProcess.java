@@ -109,7 +109,8 @@ public final class ChildProcess {
   private boolean carriesMarker(long pid) {
     try {
       byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-      for (String arg : new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+      for (String arg :
+          new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0", -1)) {
         if (arg.equals(marker)) {
           return true;
         }

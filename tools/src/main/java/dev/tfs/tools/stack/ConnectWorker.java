@@ -23,7 +23,7 @@ public final class ConnectWorker {
   /** The source plugin class (needed when the journal ships through Connect). */
   public static final String SOURCE_PLUGIN = "dev.tfs.source.TreeSourceConnector";
 
-  private static final Duration READY = Duration.ofSeconds(120);
+  private static final Duration READY = Duration.ofMinutes(2);
 
   private final Path repo;
   private final Layout layout;

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,14 +54,14 @@ public final class DemoCommand implements Callable<Integer> {
     Layout layout = stack.layout();
     LocalStack.Settings settings = stack.settings(2, UpCommand.parseShip(spec, ship), "demo", 4);
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              out.println();
-              out.println("tfs demo: stopping (capture flushes and ships first) ...");
-              LocalStack.down(layout, out);
-              stopped.countDown();
-            });
+    Runnable stop =
+        () -> {
+          out.println();
+          out.println("tfs demo: stopping (capture flushes and ships first) ...");
+          LocalStack.down(layout, out);
+          stopped.countDown();
+        };
+    Thread hook = new Thread(stop);
     Runtime.getRuntime().addShutdownHook(hook);
     StackState st = new LocalStack(settings, out).up();
     Path mnt = Path.of(st.mount);
@@ -75,7 +76,7 @@ public final class DemoCommand implements Callable<Integer> {
             + " yourself too. Ctrl-C stops.");
     long end = seconds > 0 ? System.nanoTime() + seconds * 1_000_000_000L : Long.MAX_VALUE;
     int tick = 0;
-    LiveLine line = new LiveLine(System.console() != null);
+    LiveLine line = new LiveLine(isTerminal());
     while (System.nanoTime() < end) {
       if (tick % 4 == 0) {
         liveWrite(mnt, tick / 4);
@@ -87,7 +88,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
     out.println();
     Runtime.getRuntime().removeShutdownHook(hook);
-    hook.run();
+    stop.run();
     stopped.await();
     return 0;
   }
@@ -112,7 +113,10 @@ public final class DemoCommand implements Callable<Integer> {
   private static void liveWrite(Path mnt, int n) throws IOException {
     Files.writeString(
         mnt.resolve("live.log"),
-        LocalTime.now().format(DateTimeFormatter.ISO_LOCAL_TIME) + " line " + n + "\n",
+        LocalTime.now(ZoneId.systemDefault()).format(DateTimeFormatter.ISO_LOCAL_TIME)
+            + " line "
+            + n
+            + "\n",
         StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
   }
@@ -138,8 +142,14 @@ public final class DemoCommand implements Callable<Integer> {
         parts.add(name + ": seq " + applied);
       }
     }
-    return LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))
+    return LocalTime.now(ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("HH:mm:ss"))
         + "  "
         + String.join("  |  ", parts);
+  }
+
+  /** True when standard output is a terminal (where the live line may use escape codes). */
+  @SuppressWarnings("SystemConsoleNull") // Java 17: System.console() is null exactly when not a tty
+  private static boolean isTerminal() {
+    return System.console() != null;
   }
 }

@@ -22,6 +22,8 @@ final class JmxProbe {
    * Attributes of every MBean matching {@code pattern} in process {@code pid}, by object name.
    * Attributes that fail to read are skipped.
    */
+  // The address comes from the local JVM we attached to (a child of this stack), never from input.
+  @SuppressWarnings("BanJNDI")
   static Map<String, Map<String, Object>> read(long pid, String pattern) throws Exception {
     VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
     try {

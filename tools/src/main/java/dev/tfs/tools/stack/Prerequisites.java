@@ -79,7 +79,7 @@ public final class Prerequisites {
     String target = dir.toAbsolutePath().normalize().toString();
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
-        String[] f = line.split(" ");
+        String[] f = line.split(" ", -1);
         if (f.length > 2 && unescape(f[1]).equals(target) && f[2].startsWith("fuse")) {
           return true;
         }

@@ -196,8 +196,8 @@ public final class StatusCommand implements Callable<Integer> {
             + o.path("ship").asText()
             + ")");
     o.path("processes")
-        .fields()
-        .forEachRemaining(e -> w.printf("  %-8s %s%n", e.getKey(), e.getValue().asText()));
+        .properties()
+        .forEach(e -> w.printf("  %-8s %s%n", e.getKey(), e.getValue().asText()));
     JsonNode c = o.path("capture");
     w.println();
     if (c.has("error")) {

@@ -78,7 +78,7 @@ public final class Templates {
   public Connector connector(String relative) throws IOException {
     JsonNode n = JSON.readTree(fill(Files.readString(dir.resolve(relative))));
     Map<String, String> config = new LinkedHashMap<>();
-    n.get("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+    n.get("config").properties().forEach(e -> config.put(e.getKey(), e.getValue().asText()));
     return new Connector(n.get("name").asText(), config);
   }
 

@@ -1,6 +1,7 @@
 package dev.tfs.tools.stack;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -60,7 +61,8 @@ public final class Waits {
   /** True when something accepts connections on 127.0.0.1:{@code port}. */
   public static boolean portOpen(int port) {
     try (Socket sock = new Socket()) {
-      sock.connect(new InetSocketAddress("127.0.0.1", port), 500);
+      // The stack binds 127.0.0.1 alone (never a wildcard), so this is the one address to try.
+      sock.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
       return true;
     } catch (IOException e) {
       return false;
@@ -73,20 +75,19 @@ public final class Waits {
     Files.createDirectories(l.config());
     Files.writeString(
         f,
-        String.join(
-            "\n",
-            "status = warn",
-            "appender.out.type = Console",
-            "appender.out.name = OUT",
-            "appender.out.layout.type = PatternLayout",
-            "appender.out.layout.pattern = [%d] %p %m (%c)%n",
-            "rootLogger.level = INFO",
-            "rootLogger.appenderRef.out.ref = OUT",
-            "logger.clients.name = org.apache.kafka.clients",
-            "logger.clients.level = WARN",
-            "logger.reflections.name = org.reflections",
-            "logger.reflections.level = ERROR",
-            ""));
+        """
+        status = warn
+        appender.out.type = Console
+        appender.out.name = OUT
+        appender.out.layout.type = PatternLayout
+        appender.out.layout.pattern = [%d] %p %m (%c)%n
+        rootLogger.level = INFO
+        rootLogger.appenderRef.out.ref = OUT
+        logger.clients.name = org.apache.kafka.clients
+        logger.clients.level = WARN
+        logger.reflections.name = org.reflections
+        logger.reflections.level = ERROR
+        """);
     return f;
   }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -450,8 +451,8 @@ public final class TreeVerifier {
     if (la.isEmpty() && lb.isEmpty()) {
       return; // only ignored names
     }
-    TreeMap<byte[], byte[]> xa = xattrs(da, name, la);
-    TreeMap<byte[], byte[]> xb = xattrs(db, name, lb);
+    NavigableMap<byte[], byte[]> xa = xattrs(da, name, la);
+    NavigableMap<byte[], byte[]> xb = xattrs(db, name, lb);
     for (Map.Entry<byte[], byte[]> e : xa.entrySet()) {
       byte[] other = xb.get(e.getKey());
       if (other == null) {
@@ -467,7 +468,7 @@ public final class TreeVerifier {
     }
   }
 
-  private TreeMap<byte[], byte[]> xattrs(int dir, byte[] name, List<byte[]> names)
+  private NavigableMap<byte[], byte[]> xattrs(int dir, byte[] name, List<byte[]> names)
       throws PosixException {
     TreeMap<byte[], byte[]> out = new TreeMap<>(Arrays::compareUnsigned);
     for (byte[] attr : names) {
