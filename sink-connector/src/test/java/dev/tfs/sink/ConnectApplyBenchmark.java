@@ -2,6 +2,7 @@ package dev.tfs.sink;
 
 import dev.tfs.op.OpCodec;
 import dev.tfs.op.Ops;
+import dev.tfs.op.Volumes;
 import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Mkdir;
 import dev.tfs.op.schema.OpRecord;
@@ -92,7 +93,7 @@ public final class ConnectApplyBenchmark {
   /** Pre-fills a topic with the history, then times the connector applying it; seconds. */
   static double run(EmbeddedConnectCluster connect, Path dir, String name, History h)
       throws Exception {
-    String topic = "tfs." + name + ".ops";
+    String topic = Volumes.defaultTopic(name);
     connect.kafka().createTopic(topic, 8);
     OpCodec codec = new OpCodec();
     try (KafkaProducer<byte[], byte[]> p =

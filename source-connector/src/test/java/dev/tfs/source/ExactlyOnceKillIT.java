@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tfs.journal.JournalWriter;
+import dev.tfs.op.Volumes;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -258,7 +259,7 @@ class ExactlyOnceKillIT {
    * another, and returns the topic as read_committed consumers see it once every op is there.
    */
   static TopicContents killMidStream(String volume, boolean exactlyOnce) throws Exception {
-    String topic = "tfs." + volume + ".ops";
+    String topic = Volumes.defaultTopic(volume);
     kafka.createTopic(topic, P);
     Path dir = tmp.resolve(volume);
     String group = "connect-" + volume;
