@@ -54,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Idempotence.</b> The task records an op as applied after applying it, so after a crash the
  * last op may be applied a second time. Each kind tolerates that: writes, truncates and attribute
  * changes repeat harmlessly; create of an existing regular file, mkdir of an existing directory,
- * mknod of an existing node of the same type, unlink/rmdir of a missing name, a rename whose source
- * is gone and whose target exists, a link whose target is already the same inode, a symlink with
- * the same target, and removal of a missing xattr all succeed without change.
+ * mknod of an existing node of the same type (a device: and number), a skipped device node and
+ * every change to the skipped names ({@link SkippedNodes}), unlink/rmdir of a missing name, a
+ * rename whose source is gone and whose target exists, a link whose target is already the same
+ * inode, a symlink with the same target, and removal of a missing xattr all succeed without change.
  *
  * <p><b>Device nodes</b> ({@link SpecialFiles}): under {@link SpecialFiles#SKIP} a char or block
  * device is not created; its name goes into {@link SkippedNodes} (logged once, counted), and later
