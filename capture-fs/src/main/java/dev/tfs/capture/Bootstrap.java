@@ -37,16 +37,18 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code SnapshotBegin} with the entries and content bytes counted by a first walk;
  *   <li>the tree, parent before child: mkdir, create + writes (only the data regions of sparse
  *       files, found with SEEK_DATA/SEEK_HOLE, then a truncate to the full size), symlink, mknod
- *       (FIFO, socket), hard links (same dev+ino as an earlier file) as link ops, then xattrs;
+ *       (FIFO, socket, char and block devices with their device numbers), hard links (a
+ *       non-directory with the same dev+ino as an earlier one) as link ops, then xattrs;
  *   <li>setattr with the store's mode, owner and times: files first, then directories deepest
  *       first, so recording children does not disturb their parents' times on a mirror;
  *   <li>{@code SnapshotEnd} with what was actually recorded.
  * </ol>
  *
- * <p>Runs before the mount, so the store does not change meanwhile. Device nodes are skipped with a
- * warning (tfs never replicates them). A marker file in the journal directory is present while a
- * bootstrap runs: a journal holding a partial snapshot is refused at the next start (delete the
- * journal directory to start a new epoch and bootstrap again).
+ * <p>Runs before the mount, so the store does not change meanwhile. Device nodes are recorded like
+ * any other entry (whether a mirror creates them is its own policy, {@code tfs.special.files}). An
+ * entry of a type tfs does not know is skipped with a warning. A marker file in the journal
+ * directory is present while a bootstrap runs: a journal holding a partial snapshot is refused at
+ * the next start (delete the journal directory to start a new epoch and bootstrap again).
  */
 public final class Bootstrap {
   private static final Logger LOG = LoggerFactory.getLogger(Bootstrap.class);
@@ -176,7 +178,9 @@ public final class Bootstrap {
       byte[] p = rel.length == 0 ? e.name() : OpPaths.child(rel, e.name());
       Stat s = Posix.stat(root, p, false);
       String key = s.dev() + ":" + s.ino();
-      byte[] first = s.isRegular() && s.nlink() > 1 ? firstNameOfInode.get(key) : null;
+      // Any non-directory can have further names (a hard-linked device node in a chroot's /dev).
+      boolean linkable = !s.isDirectory() && s.nlink() > 1;
+      byte[] first = linkable ? firstNameOfInode.get(key) : null;
       if (first != null) {
         // A further name of a file recorded already: a link (times come last, with setattr).
         commit(List.of(draft(first, new Link(ByteBuffer.wrap(p), null), null, null)));
@@ -187,15 +191,18 @@ public final class Bootstrap {
       }
       Object body = store.entryBody(p, s, null);
       if (body == null) {
-        LOG.warn("bootstrap skips {}: device nodes are not replicated", OpPaths.display(p));
+        LOG.warn(
+            "bootstrap skips {}: file type {} is not one tfs records",
+            OpPaths.display(p),
+            Integer.toOctalString(s.type()));
         print(false);
         continue;
       }
       commit(List.of(draft(p, body, null, null)));
+      if (linkable) {
+        firstNameOfInode.put(key, p);
+      }
       if (s.isRegular()) {
-        if (s.nlink() > 1) {
-          firstNameOfInode.put(key, p);
-        }
         content(p, s);
       }
       xattrs(p);

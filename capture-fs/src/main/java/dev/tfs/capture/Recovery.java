@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  *   <li>write: the store's current bytes of the range (clipped to the file size), or abort when the
  *       file is gone or ends before the range;
  *   <li>truncate: the store's current size; fallocate: redone (it is idempotent);
- *   <li>create, mkdir, mknod, symlink: logged with the store's mode/owner/target when the object
- *       exists with the right type;
+ *   <li>create, mkdir, mknod, symlink: logged with the store's mode/owner/target (a device node:
+ *       its device number) when the object exists with the right type (mknod: the type its intent
+ *       names, FIFO, socket, char or block device);
  *   <li>unlink, rmdir: logged when the name is gone; rename: when the source is gone and the target
  *       present; link: when both names are the same inode;
  *   <li>setattr: the store's current values of the fields the intent named; setxattr: the current
@@ -101,7 +102,13 @@ public final class Recovery {
       case CREATE, MKDIR, MKNOD, SYMLINK -> {
         // Logged when the object exists with the type the intent makes.
         List<OpDraft> ops = store.created(p, s, null);
-        yield !ops.isEmpty() && ops.get(0).kind() == r.kind() ? ops : List.of();
+        boolean sameType =
+            !ops.isEmpty()
+                && ops.get(0).kind() == r.kind()
+                && (r.kind() != OpKind.MKNOD
+                    || r.mode() == null
+                    || (r.mode() & Flags.S_IFMT) == s.type());
+        yield sameType ? ops : List.of();
       }
       case UNLINK -> s == null ? List.of(store.unlink(p)) : List.of();
       case RMDIR -> s == null ? List.of(store.rmdir(p)) : List.of();

@@ -99,8 +99,9 @@ final class StoreOps {
   // ------------------------------------------------------------------ bodies
 
   /**
-   * The body that makes an object like {@code s}: create, mkdir, mknod (FIFO, socket) or symlink
-   * ({@code target}, or read from the store when null); null for a device node (never replicated).
+   * The body that makes an object like {@code s}: create, mkdir, mknod (FIFO, socket, or a char or
+   * block device with the store's device number) or symlink ({@code target}, or read from the store
+   * when null); null for a type tfs does not know.
    */
   Object entryBody(byte[] p, Stat s, byte[] target) throws PosixException {
     if (s.isRegular()) {
@@ -112,6 +113,9 @@ final class StoreOps {
       return new Symlink(ByteBuffer.wrap(t), s.uid(), s.gid());
     } else if (s.isFifo() || s.isSocket()) {
       return new Mknod(s.mode(), s.uid(), s.gid(), 0L);
+    } else if (s.type() == Flags.S_IFCHR || s.type() == Flags.S_IFBLK) {
+      // Schema v2: the device number as the store's stat shows it (glibc dev_t encoding).
+      return new Mknod(s.mode(), s.uid(), s.gid(), s.rdev());
     }
     return null;
   }
@@ -145,8 +149,8 @@ final class StoreOps {
 
   /**
    * A new object at {@code p} that the store shows as {@code s} (null: absent), with its mtime and
-   * its directory's; none for a device node. A new regular file with content (never expected: its
-   * creator had no fd yet) gets its size too, so no content goes unlogged.
+   * its directory's; none for a type tfs does not know. A new regular file with content (never
+   * expected: its creator had no fd yet) gets its size too, so no content goes unlogged.
    */
   List<OpDraft> created(byte[] p, Stat s, byte[] target) throws PosixException {
     if (s == null) {

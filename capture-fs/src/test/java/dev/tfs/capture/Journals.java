@@ -5,6 +5,7 @@ import dev.tfs.journal.JournalReader;
 import dev.tfs.op.OpCodec;
 import dev.tfs.op.schema.OpRecord;
 import dev.tfs.sink.MirrorApplier;
+import dev.tfs.sink.SkippedNodes;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,10 +37,22 @@ final class Journals {
    * (owners always set, as the tests run as root), times included.
    */
   static void replay(List<OpRecord> ops, Path target) throws Exception {
-    try (MirrorApplier a = new MirrorApplier(target, MirrorApplier.OwnerPolicy.PRESERVE)) {
+    replay(ops, target, MirrorApplier.SpecialFiles.SKIP);
+  }
+
+  /**
+   * As {@link #replay(List, Path)} with the device-node policy {@code special}; returns how many
+   * device nodes were skipped.
+   */
+  static int replay(List<OpRecord> ops, Path target, MirrorApplier.SpecialFiles special)
+      throws Exception {
+    try (MirrorApplier a =
+        new MirrorApplier(
+            target, MirrorApplier.OwnerPolicy.PRESERVE, special, SkippedNodes.inMemory())) {
       for (OpRecord op : ops) {
         a.apply(op);
       }
+      return a.skippedSpecialFiles();
     }
   }
 }

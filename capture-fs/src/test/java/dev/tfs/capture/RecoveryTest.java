@@ -3,12 +3,14 @@ package dev.tfs.capture;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tfs.journal.IntentRecord;
 import dev.tfs.journal.JournalWriter;
 import dev.tfs.journal.OpDraft;
 import dev.tfs.op.OpKind;
 import dev.tfs.op.Ops;
+import dev.tfs.op.schema.Mknod;
 import dev.tfs.op.schema.SetAttr;
 import dev.tfs.op.schema.Write;
 import dev.tfs.posix.Flags;
@@ -108,6 +110,28 @@ class RecoveryTest {
       assertThat(ops.get(0).kind()).as("%s", kind).isEqualTo(kind);
       assertThat(ops.get(0).path()).as("%s", kind).isEqualTo(intent.path());
     }
+  }
+
+  /**
+   * A mknod intent of a device: logged with the store's device number when the store holds a node
+   * of the intent's type, aborted when the name holds another type.
+   */
+  @Test
+  void aDeviceNodeIsRecoveredWithItsNumber() throws Exception {
+    assumeTrue(Posix.geteuid() == 0, "mknod of a device needs root");
+    Posix.mknod(root, b("sda"), Flags.S_IFBLK | 0660, Posix.makedev(8, 1));
+    Posix.chmod(root, b("sda"), 0660); // past the umask
+    Posix.mknod(root, b("fifo"), Flags.S_IFIFO | 0644, 0);
+    List<OpDraft> ops =
+        recover(IntentRecord.builder(OpKind.MKNOD, b("sda")).mode(Flags.S_IFBLK | 0660).build());
+    assertThat(ops).hasSize(1);
+    Mknod m = (Mknod) ops.get(0).body();
+    assertThat(m.getMode()).isEqualTo(Flags.S_IFBLK | 0660);
+    assertThat(m.getRdev()).isEqualTo(Posix.makedev(8, 1));
+    assertThat(
+            recover(
+                IntentRecord.builder(OpKind.MKNOD, b("fifo")).mode(Flags.S_IFCHR | 0666).build()))
+        .isEmpty();
   }
 
   @Test

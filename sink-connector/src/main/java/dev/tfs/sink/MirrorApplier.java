@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies ops to a mirror directory, confined beneath its root (guarantee G5), each op idempotent
@@ -52,9 +54,19 @@ import jnr.ffi.Pointer;
  * <p><b>Idempotence.</b> The task records an op as applied after applying it, so after a crash the
  * last op may be applied a second time. Each kind tolerates that: writes, truncates and attribute
  * changes repeat harmlessly; create of an existing regular file, mkdir of an existing directory,
- * mknod of an existing node of the same type, unlink/rmdir of a missing name, a rename whose source
- * is gone and whose target exists, a link whose target is already the same inode, a symlink with
- * the same target, and removal of a missing xattr all succeed without change.
+ * mknod of an existing node of the same type (a device: and number), a skipped device node and
+ * every change to the skipped names ({@link SkippedNodes}), unlink/rmdir of a missing name, a
+ * rename whose source is gone and whose target exists, a link whose target is already the same
+ * inode, a symlink with the same target, and removal of a missing xattr all succeed without change.
+ *
+ * <p><b>Device nodes</b> ({@link SpecialFiles}): under {@link SpecialFiles#SKIP} a char or block
+ * device is not created; its name goes into {@link SkippedNodes} (logged once, counted), and later
+ * ops on that name follow the skip: unlink drops the name, rename moves it (and replaces what the
+ * target held), link adds the new name, setattr/setxattr/removexattr are no-ops; each still opens
+ * the parent confined as any op does, so the skip never loosens G5. Under {@link
+ * SpecialFiles#CREATE} the same node is made (type, device number, mode, owner), which needs a
+ * worker running as root. A file is never opened for writing before it was checked to be a regular
+ * file, so no record can make the task open a device.
  *
  * <p><b>Times.</b> Ops carry the source's post-op mtimes of the object ({@code mtime}) and of the
  * changed directories ({@code parentMtime}, {@code toParentMtime}); they are applied after the op
@@ -73,6 +85,17 @@ public final class MirrorApplier implements AutoCloseable {
     IGNORE
   }
 
+  /** What the mirror does with char and block device nodes ({@code tfs.special.files}). */
+  public enum SpecialFiles {
+    /**
+     * Create none: count them, log each name once, let later ops on their names follow the skip.
+     */
+    SKIP,
+    /** Create the same node (type, major:minor, mode, owner); needs a worker running as root. */
+    CREATE
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(MirrorApplier.class);
   private static final byte[] EMPTY = new byte[0];
   private static final int WRITE_FD_CACHE = 64;
   private static final int SCRATCH_BYTES = 1 << 20;
@@ -81,6 +104,8 @@ public final class MirrorApplier implements AutoCloseable {
   private final int rootFd;
   private final boolean setOwners;
   private final boolean isRoot;
+  private final SpecialFiles special;
+  private final SkippedNodes skipped;
   private final LinkedHashMap<ByteBuffer, Integer> writeFds =
       new LinkedHashMap<>(WRITE_FD_CACHE * 2, 0.75f, true);
   private final Pointer scratch;
@@ -91,11 +116,33 @@ public final class MirrorApplier implements AutoCloseable {
   private int faultErrno;
 
   /**
-   * Opens the mirror root (which must exist and be a directory; a symlinked root is refused).
+   * Opens the mirror root (which must exist and be a directory; a symlinked root is refused);
+   * device nodes are skipped ({@link SpecialFiles#SKIP}, the connector's default) and the skipped
+   * names live as long as this applier.
    *
    * @throws PosixException when the root cannot be opened
    */
   public MirrorApplier(Path root, OwnerPolicy policy) throws PosixException {
+    this(root, policy, SpecialFiles.SKIP, SkippedNodes.inMemory());
+  }
+
+  /**
+   * Opens the mirror root with a device-node policy and the names skipped so far ({@link
+   * SkippedNodes#open} for a mirror that outlives this applier).
+   *
+   * @throws PosixException when the root cannot be opened
+   */
+  public MirrorApplier(Path root, OwnerPolicy policy, SpecialFiles special, SkippedNodes skipped)
+      throws PosixException {
+    this(root, policy, special, skipped, Posix.geteuid());
+  }
+
+  /** With the worker's effective uid given (tests: a non-root worker without being one). */
+  MirrorApplier(
+      Path root, OwnerPolicy policy, SpecialFiles special, SkippedNodes skipped, int effectiveUid)
+      throws PosixException {
+    this.special = special;
+    this.skipped = skipped;
     this.root = root.toAbsolutePath().normalize();
     this.rootFd =
         Posix.openat(
@@ -103,7 +150,7 @@ public final class MirrorApplier implements AutoCloseable {
             this.root.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
             Flags.O_PATH | Flags.O_DIRECTORY | Flags.O_NOFOLLOW,
             0);
-    this.isRoot = Posix.geteuid() == 0;
+    this.isRoot = effectiveUid == 0;
     this.setOwners = policy == OwnerPolicy.PRESERVE || (policy == OwnerPolicy.AUTO && isRoot);
     this.scratch = Memory.allocateDirect(Posix.runtime(), SCRATCH_BYTES, false);
   }
@@ -116,6 +163,16 @@ public final class MirrorApplier implements AutoCloseable {
   /** True when uid/gid from ops are applied. */
   public boolean setsOwners() {
     return setOwners;
+  }
+
+  /** The device-node policy. */
+  public SpecialFiles specialFiles() {
+    return special;
+  }
+
+  /** How many names of device nodes the mirror holds no node for (tfs.special.files=skip). */
+  public int skippedSpecialFiles() {
+    return skipped.size();
   }
 
   /** File content bytes written since this applier was opened. */
@@ -211,6 +268,7 @@ public final class MirrorApplier implements AutoCloseable {
       if (changed) {
         dirty = true;
       }
+      saveSkipped(op);
     } catch (PosixException e) {
       throw fromErrno(op, e);
     } catch (IllegalArgumentException e) {
@@ -256,6 +314,7 @@ public final class MirrorApplier implements AutoCloseable {
       }
       parentTime(d, op.getParentMtime());
     }
+    skipped.remove(path); // a real object holds the name now
   }
 
   private void mkdir(OpRecord op, byte[] path, Mkdir m) throws PosixException, ApplyException {
@@ -277,23 +336,37 @@ public final class MirrorApplier implements AutoCloseable {
       objectTime(d.fd, name, op.getMtime());
       parentTime(d, op.getParentMtime());
     }
+    skipped.remove(path); // a real object holds the name now
   }
 
   private void mknod(OpRecord op, byte[] path, Mknod m) throws PosixException, ApplyException {
     int type = m.getMode() & Flags.S_IFMT;
-    if (type != Flags.S_IFIFO && type != Flags.S_IFSOCK) {
-      throw refused(op, "mknod of type " + Integer.toOctalString(type) + " (only FIFO, socket)");
+    boolean device = type == Flags.S_IFCHR || type == Flags.S_IFBLK;
+    if (!device && type != Flags.S_IFIFO && type != Flags.S_IFSOCK) {
+      throw refused(
+          op, "mknod of type " + Integer.toOctalString(type) + " (only FIFO, socket, device)");
     }
+    long rdev = device ? m.getRdev() : 0L;
     try (Dir d = parent(op, path)) {
       byte[] name = OpPaths.name(path);
+      if (device && special == SpecialFiles.SKIP) {
+        skipDevice(op, d, path, name, type, rdev);
+        return;
+      }
+      if (device && !isRoot) {
+        throw cannotCreateDevice(op, path, type, rdev, "the worker does not run as root");
+      }
       try {
-        Posix.mknod(d.fd, name, type | 0600, 0);
+        Posix.mknod(d.fd, name, type | 0600, rdev);
       } catch (PosixException e) {
+        if (device && e.is(Errno.EPERM)) {
+          throw cannotCreateDevice(op, path, type, rdev, e.getMessage());
+        }
         if (!e.is(Errno.EEXIST)) {
           throw e;
         }
         Stat s = Posix.stat(d.fd, name, false);
-        if (s.type() != type) {
+        if (s.type() != type || (device && s.rdev() != rdev)) {
           throw diverged(op, "mknod: " + show(path) + " already exists as " + typeName(s));
         }
       }
@@ -302,6 +375,56 @@ public final class MirrorApplier implements AutoCloseable {
       objectTime(d.fd, name, op.getMtime());
       parentTime(d, op.getParentMtime());
     }
+    skipped.remove(path); // a real node holds the name now
+  }
+
+  /**
+   * tfs.special.files=skip: the device is not created; its name is remembered (and logged once) so
+   * later ops on it follow the skip. The parent was opened confined, as for any op, and its mtime
+   * is the source's (its entries changed there).
+   */
+  private void skipDevice(OpRecord op, Dir d, byte[] path, byte[] name, int type, long rdev)
+      throws PosixException, ApplyException {
+    Stat s = Posix.statOrNull(d.fd, name, false);
+    if (s != null && (s.type() != type || s.rdev() != rdev)) {
+      throw diverged(op, "mknod: " + show(path) + " already exists as " + typeName(s));
+    }
+    // s != null: the same node, made while the policy was create; it stays as it is.
+    if (s == null && skipped.add(path)) {
+      log.info(
+          "skipped {} device node {} ({}:{}) at seq {}: tfs.special.files=skip creates no device"
+              + " nodes in the mirror {}",
+          type == Flags.S_IFCHR ? "char" : "block",
+          show(path),
+          OpRules.deviceMajor(rdev),
+          OpRules.deviceMinor(rdev),
+          op.getSeq(),
+          root);
+    }
+    parentTime(d, op.getParentMtime());
+  }
+
+  private ApplyException cannotCreateDevice(
+      OpRecord op, byte[] path, int type, long rdev, String why) {
+    return new ApplyException(
+        ApplyException.Kind.PERMISSION,
+        op.getSeq(),
+        "cannot create "
+            + (type == Flags.S_IFCHR ? "char" : "block")
+            + " device node "
+            + show(path)
+            + " ("
+            + OpRules.deviceMajor(rdev)
+            + ":"
+            + OpRules.deviceMinor(rdev)
+            + ", seq "
+            + op.getSeq()
+            + "): "
+            + why
+            + "; tfs.special.files=create makes device nodes and needs the worker to run as root"
+            + " (with CAP_MKNOD). Run the worker as root, or set tfs.special.files=skip (device"
+            + " nodes are then counted and logged, not created) and restart the task",
+        null);
   }
 
   private void write(OpRecord op, byte[] path, Write w) throws PosixException, ApplyException {
@@ -379,6 +502,11 @@ public final class MirrorApplier implements AutoCloseable {
     invalidateWriteFds();
     try (Dir d = parent(op, path)) {
       byte[] name = OpPaths.name(path);
+      if (skipped.remove(path)) {
+        // A skipped device node: there is nothing to remove, only the name to forget.
+        parentTime(d, op.getParentMtime());
+        return;
+      }
       try {
         Posix.unlink(d.fd, name);
       } catch (PosixException e) {
@@ -413,6 +541,7 @@ public final class MirrorApplier implements AutoCloseable {
       }
       parentTime(d, op.getParentMtime());
     }
+    skipped.removeBeneath(path); // none expected: the source removed an empty directory
   }
 
   private void rename(OpRecord op, byte[] path, Rename r) throws PosixException, ApplyException {
@@ -422,8 +551,15 @@ public final class MirrorApplier implements AutoCloseable {
         Dir dest = parent(op, to)) {
       byte[] fromName = OpPaths.name(path);
       byte[] toName = OpPaths.name(to);
+      if (skipped.contains(path)) {
+        renameSkipped(op, path, to, dest, toName);
+        parentTime(from, op.getParentMtime());
+        parentTime(dest, r.getToParentMtime());
+        return;
+      }
       try {
         Posix.rename(from.fd, fromName, dest.fd, toName, 0);
+        skipped.renamed(path, to);
       } catch (PosixException e) {
         if (e.is(Errno.ENOTEMPTY)
             || e.is(Errno.EEXIST)
@@ -436,7 +572,7 @@ public final class MirrorApplier implements AutoCloseable {
           throw e;
         }
         boolean srcGone = Posix.statOrNull(from.fd, fromName, false) == null;
-        boolean dstThere = Posix.statOrNull(dest.fd, toName, false) != null;
+        boolean dstThere = Posix.statOrNull(dest.fd, toName, false) != null || skipped.contains(to);
         if (!(srcGone && dstThere)) {
           throw diverged(op, "rename: source " + show(path) + " is missing in the mirror");
         }
@@ -447,6 +583,23 @@ public final class MirrorApplier implements AutoCloseable {
     }
   }
 
+  /**
+   * The rename of a skipped device node: the skip follows it to {@code to}; what the source's
+   * rename replaced there (a non-directory) is removed from the mirror too.
+   */
+  private void renameSkipped(OpRecord op, byte[] path, byte[] to, Dir dest, byte[] toName)
+      throws PosixException, ApplyException {
+    Stat t = Posix.statOrNull(dest.fd, toName, false);
+    if (t != null && t.isDirectory()) {
+      throw diverged(
+          op, "rename of a skipped device node onto " + show(to) + ", a directory in the mirror");
+    }
+    if (t != null) {
+      Posix.unlink(dest.fd, toName);
+    }
+    skipped.renamed(path, to);
+  }
+
   private void link(OpRecord op, byte[] path, Link l) throws PosixException, ApplyException {
     invalidateWriteFds();
     byte[] to = Ops.bytes(l.getTo());
@@ -455,6 +608,23 @@ public final class MirrorApplier implements AutoCloseable {
       byte[] fromName = OpPaths.name(path);
       byte[] toName = OpPaths.name(to);
       Stat src = Posix.statOrNull(from.fd, fromName, false);
+      if (src == null && skipped.contains(path)) {
+        // A further name of a skipped device node: skipped too.
+        Stat dst = Posix.statOrNull(dest.fd, toName, false);
+        if (dst != null) {
+          throw diverged(op, "link: " + show(to) + " already exists as " + typeName(dst));
+        }
+        if (skipped.add(to)) {
+          log.info(
+              "skipped device node {} (a hard link to the skipped {}) at seq {}:"
+                  + " tfs.special.files=skip",
+              show(to),
+              show(path),
+              op.getSeq());
+        }
+        parentTime(dest, l.getToParentMtime());
+        return;
+      }
       if (src == null) {
         throw diverged(op, "link: source " + show(path) + " is missing in the mirror");
       }
@@ -474,6 +644,7 @@ public final class MirrorApplier implements AutoCloseable {
       }
       parentTime(dest, l.getToParentMtime());
     }
+    skipped.remove(to); // a real object holds the name now
   }
 
   private void symlink(OpRecord op, byte[] path, Symlink s) throws PosixException, ApplyException {
@@ -495,11 +666,15 @@ public final class MirrorApplier implements AutoCloseable {
       objectTime(d.fd, name, op.getMtime());
       parentTime(d, op.getParentMtime());
     }
+    skipped.remove(path); // a real object holds the name now
   }
 
   private void setattr(OpRecord op, byte[] path, SetAttr a) throws PosixException, ApplyException {
     try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
       byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
+      if (skipped.contains(path)) {
+        return; // the attributes of a skipped device node: nothing to set
+      }
       Stat s = Posix.statOrNull(d.fd, name, false);
       if (s == null) {
         throw diverged(op, "setattr: " + show(path) + " is missing in the mirror");
@@ -532,6 +707,9 @@ public final class MirrorApplier implements AutoCloseable {
       throws PosixException, ApplyException {
     try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
       byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
+      if (skipped.contains(path)) {
+        return; // an xattr of a skipped device node: nothing to set
+      }
       requireExists(op, d, name, path);
       byte[] value = Ops.bytes(x.getValue());
       try {
@@ -564,12 +742,32 @@ public final class MirrorApplier implements AutoCloseable {
       throws PosixException, ApplyException {
     try (Dir d = path.length == 0 ? new Dir(rootFd, false) : parent(op, path)) {
       byte[] name = path.length == 0 ? EMPTY : OpPaths.name(path);
+      if (skipped.contains(path)) {
+        return; // an xattr of a skipped device node: nothing to remove
+      }
       requireExists(op, d, name, path);
       Posix.removexattr(d.fd, name, Ops.bytes(x.getName()));
     }
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Makes the skipped names durable before the op counts as applied (see {@link SkippedNodes}). */
+  private void saveSkipped(OpRecord op) throws ApplyException {
+    try {
+      skipped.save();
+    } catch (java.io.IOException e) {
+      throw new ApplyException(
+          ApplyException.Kind.IO,
+          op.getSeq(),
+          "op "
+              + describe(op)
+              + " applied, but the list of skipped device nodes cannot be written: "
+              + e.getMessage()
+              + "; restart the task once the cause is fixed (the op is re-applied)",
+          e);
+    }
+  }
 
   /** An open directory fd, closed unless it is the root's. */
   private static final class Dir implements AutoCloseable {
@@ -691,6 +889,13 @@ public final class MirrorApplier implements AutoCloseable {
       return cached;
     }
     try (Dir d = parent(op, path)) {
+      if (skipped.contains(path)) {
+        throw diverged(
+            op,
+            show(path)
+                + " is a device node this mirror skipped (tfs.special.files=skip); a source never"
+                + " records content for a device node");
+      }
       int fd = openForWrite(op, d.fd, OpPaths.name(path));
       cacheWriteFd(path, fd);
       return fd;
@@ -706,6 +911,13 @@ public final class MirrorApplier implements AutoCloseable {
   private int openForWrite(OpRecord op, int dirfd, byte[] name)
       throws PosixException, ApplyException {
     int flags = Flags.O_WRONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK;
+    Stat before = Posix.statOrNull(dirfd, name, false);
+    if (before != null && (before.type() == Flags.S_IFCHR || before.type() == Flags.S_IFBLK)) {
+      // Never open a device: opening one can act on the mirror host's hardware.
+      throw diverged(
+          op,
+          show(Ops.path(op)) + " is " + typeName(before) + " in the mirror, not a regular file");
+    }
     int fd;
     try {
       fd = Posix.openat(dirfd, name, flags, 0);
@@ -937,6 +1149,12 @@ public final class MirrorApplier implements AutoCloseable {
     }
     if (s.isSocket()) {
       return "a socket";
+    }
+    if (s.type() == Flags.S_IFCHR || s.type() == Flags.S_IFBLK) {
+      return (s.type() == Flags.S_IFCHR ? "a char device " : "a block device ")
+          + s.rdevMajor()
+          + ":"
+          + s.rdevMinor();
     }
     return "a special file";
   }

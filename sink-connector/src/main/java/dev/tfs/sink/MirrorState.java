@@ -188,6 +188,15 @@ public final class MirrorState implements AutoCloseable {
         n.substring(0, n.length() - ".state".length()) + ".status.json");
   }
 
+  /**
+   * The list of device nodes the mirror skipped ({@link SkippedNodes}) beside {@code stateFile}:
+   * {@code <name>-<roothash>.skipped}.
+   */
+  public static Path skippedFileFor(Path stateFile) {
+    String n = stateFile.getFileName().toString();
+    return stateFile.resolveSibling(n.substring(0, n.length() - ".state".length()) + ".skipped");
+  }
+
   static String rootHash(Path mirrorRoot) {
     try {
       byte[] d =

@@ -40,6 +40,7 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
   volatile long bufferedBytes;
   volatile int[] paused = new int[0];
   volatile boolean diverged;
+  volatile long skippedSpecialFiles;
   volatile String divergedReason = "";
   volatile Long replayUntilSeq;
   volatile Long replayUntilTimeNs;
@@ -141,6 +142,7 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
     field(sb, "waitingSince", since == 0 ? "" : Instant.ofEpochMilli(since).toString());
     sb.append("  \"diverged\": ").append(diverged).append(",\n");
     field(sb, "divergedReason", divergedReason);
+    num(sb, "skippedSpecialFiles", skippedSpecialFiles);
     sb.append("  \"replayUntilSeq\": ").append(replayUntilSeq).append(",\n");
     field(sb, "replayUntilTime", replayUntilTimeNs == null ? "" : iso(replayUntilTimeNs));
     sb.append("  \"replayTargetReached\": ").append(targetReached).append(",\n");
@@ -272,6 +274,11 @@ final class SinkMetrics implements TreeSinkMXBean, AutoCloseable {
   @Override
   public String getDivergedReason() {
     return divergedReason;
+  }
+
+  @Override
+  public long getSkippedSpecialFiles() {
+    return skippedSpecialFiles;
   }
 
   @Override

@@ -88,6 +88,26 @@ public final class TreeSinkConfig extends AbstractConfig {
           + " when not permitted (needs root). 'ignore': never set them.";
   public static final String OWNER_POLICY_DISPLAY = "Owner policy";
 
+  public static final String SPECIAL_FILES_CONFIG = "tfs.special.files";
+  public static final String SPECIAL_FILES_SKIP = "skip";
+  public static final String SPECIAL_FILES_CREATE = "create";
+  public static final String SPECIAL_FILES_DEFAULT = SPECIAL_FILES_SKIP;
+  public static final String SPECIAL_FILES_DOC =
+      "What the mirror does with the source's char and block device nodes (FIFOs and sockets are"
+          + " always created). 'skip': no device node is created; the mirror's status counts them"
+          + " (skippedSpecialFiles), the worker log names each one once, and later ops on such a"
+          + " name follow the skip (unlink forgets it, rename moves it, link adds the new name,"
+          + " attribute and xattr changes do nothing), so the mirror neither fails nor diverges;"
+          + " tfs verify reports them as skipped by this policy. 'create': the same node is made"
+          + " (type, major:minor, mode, owner); this needs the worker to run as root (CAP_MKNOD),"
+          + " otherwise the task fails at the first device node and says so. Skip is the default"
+          + " because a device node in a mirror gives whoever can open it raw access to a device"
+          + " of the mirror host (a copy of a disk's node with mode 0666 is that host's whole"
+          + " disk), and the mirror's readers and its host are not the source's. Changing skip"
+          + " to create later does not create the nodes skipped so far: rebuild the mirror for"
+          + " them.";
+  public static final String SPECIAL_FILES_DISPLAY = "Device nodes";
+
   public static final String VOLUME_CONFIG = "tfs.volume";
   public static final String VOLUME_DOC =
       "Expected volume name. When set, a record of another volume stops the task (G7). Unset: the"
@@ -222,6 +242,18 @@ public final class TreeSinkConfig extends AbstractConfig {
         Width.SHORT,
         FSYNC_DISPLAY,
         new Choices(FSYNC_NONE, FSYNC_COMMIT));
+    d.define(
+        SPECIAL_FILES_CONFIG,
+        Type.STRING,
+        SPECIAL_FILES_DEFAULT,
+        ConfigDef.CaseInsensitiveValidString.in(SPECIAL_FILES_SKIP, SPECIAL_FILES_CREATE),
+        Importance.MEDIUM,
+        SPECIAL_FILES_DOC,
+        GROUP_MIRROR,
+        ++o,
+        Width.SHORT,
+        SPECIAL_FILES_DISPLAY,
+        new Choices(SPECIAL_FILES_SKIP, SPECIAL_FILES_CREATE));
     o = 0;
     d.define(
         REPLAY_UNTIL_SEQ_CONFIG,
@@ -303,6 +335,12 @@ public final class TreeSinkConfig extends AbstractConfig {
         getString(OWNER_POLICY_CONFIG).toUpperCase(Locale.ROOT));
   }
 
+  /** What the mirror does with device nodes ({@code tfs.special.files}). */
+  public MirrorApplier.SpecialFiles specialFiles() {
+    return MirrorApplier.SpecialFiles.valueOf(
+        getString(SPECIAL_FILES_CONFIG).toUpperCase(Locale.ROOT));
+  }
+
   /** The expected volume, or null. */
   public String volume() {
     return getString(VOLUME_CONFIG);
@@ -347,8 +385,8 @@ public final class TreeSinkConfig extends AbstractConfig {
   /**
    * The rules between keys, each problem on the key to change: mirror root and state directory
    * apart, the root a writable directory when it exists, one point-in-time target, {@code preserve}
-   * only as root, exactly one topic, values as raw bytes. The task re-checks the paths with
-   * symlinks resolved.
+   * and {@code tfs.special.files=create} only as root, exactly one topic, values as raw bytes. The
+   * task re-checks the paths with symlinks resolved.
    *
    * @param props a configuration whose every key passed its own validation
    */
@@ -389,6 +427,14 @@ public final class TreeSinkConfig extends AbstractConfig {
               "preserve needs the worker to run as root (it runs as uid "
                   + Posix.geteuid()
                   + "); use auto or ignore"));
+    }
+    if (c.specialFiles() == MirrorApplier.SpecialFiles.CREATE && Posix.geteuid() != 0) {
+      out.add(
+          new Problem(
+              SPECIAL_FILES_CONFIG,
+              "create makes device nodes and needs the worker to run as root (it runs as uid "
+                  + Posix.geteuid()
+                  + "); run the worker as root or use skip"));
     }
     String topics = props.get("topics");
     String regex = props.get("topics.regex");

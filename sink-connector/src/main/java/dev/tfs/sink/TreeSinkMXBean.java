@@ -45,6 +45,12 @@ public interface TreeSinkMXBean {
   /** Why the mirror is diverged, or empty. */
   String getDivergedReason();
 
+  /**
+   * Names of device nodes the mirror holds no node for because {@code tfs.special.files=skip} (the
+   * source's device nodes now, as far as the applied ops show; a hard-linked node counts per name).
+   */
+  long getSkippedSpecialFiles();
+
   /** True once the point-in-time target was reached and the task idles. */
   boolean isReplayTargetReached();
 }

@@ -106,7 +106,9 @@ public class TreeSinkTask extends SinkTask {
       merge =
           new SeqMerge(
               state.appliedSeq(), config.bufferMaxBytes(), config.gapTimeoutMs(), state::partition);
-      applier = new MirrorApplier(root, config.ownerPolicy());
+      SkippedNodes skipped =
+          SkippedNodes.open(MirrorState.skippedFileFor(state.file()), !state.existed());
+      applier = new MirrorApplier(root, config.ownerPolicy(), config.specialFiles(), skipped);
       String url = config.schemaRegistryUrl();
       codec = new OpCodec(url == null ? null : new SchemaRegistryClient(url));
       metrics =
@@ -123,12 +125,15 @@ public class TreeSinkTask extends SinkTask {
             "{}: the mirror at {} is marked diverged: {}", connector, root, state.divergedReason());
       }
       log.info(
-          "{}: mirroring topic {} into {} from seq {} (state {})",
+          "{}: mirroring topic {} into {} from seq {} (state {}; device nodes: {}, {} skipped so"
+              + " far)",
           connector,
           topic,
           root,
           state.appliedSeq(),
-          state.file());
+          state.file(),
+          config.specialFiles().name().toLowerCase(Locale.ROOT),
+          applier.skippedSpecialFiles());
     } catch (IOException e) {
       closeQuietly();
       throw new ConnectException("cannot open the mirror or its state: " + e.getMessage(), e);
@@ -512,6 +517,7 @@ public class TreeSinkTask extends SinkTask {
     metrics.bufferedBytes = merge.bufferedBytes();
     metrics.bufferedRecords = merge.bufferedRecords();
     metrics.diverged = state.diverged();
+    metrics.skippedSpecialFiles = applier.skippedSpecialFiles();
     metrics.divergedReason = state.divergedReason();
     metrics.targetReached = targetReached;
     metrics.snapshot = state.snapshot().name().toLowerCase(Locale.ROOT);

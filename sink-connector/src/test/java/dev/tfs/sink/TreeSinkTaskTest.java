@@ -5,12 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tfs.op.OpCodec;
+import dev.tfs.op.OpRules;
 import dev.tfs.op.Ops;
 import dev.tfs.op.schema.Create;
 import dev.tfs.op.schema.Mkdir;
+import dev.tfs.op.schema.Mknod;
 import dev.tfs.op.schema.OpRecord;
 import dev.tfs.op.schema.Rename;
+import dev.tfs.op.schema.SetAttr;
+import dev.tfs.op.schema.Unlink;
 import dev.tfs.op.schema.Write;
+import dev.tfs.posix.Flags;
+import dev.tfs.posix.Posix;
+import dev.tfs.posix.Stat;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -343,6 +350,69 @@ class TreeSinkTaskTest {
     assertThat(h.appliedSeq()).isLessThan(dropped.getSeq());
     String status = Files.readString(statusFile(tmp.resolve("state")));
     assertThat(status).contains("\"state\": \"failed\"").contains("gap in partition");
+  }
+
+  /**
+   * tfs.special.files=skip (the default) through the task: device nodes are not created, counted in
+   * the status file and the MXBean, and after a restart later ops on their names still apply (the
+   * skipped names are durable beside the state). create makes them.
+   */
+  @Test
+  void deviceNodesAreSkippedAndCountedAcrossARestartOrCreated() throws Exception {
+    History hist = new History("vol", 5L, P);
+    hist.add("d", new Mkdir(0755, 0, 0));
+    hist.add("d/null", new Mknod(OpRules.S_IFCHR | 0666, 0, 0, Posix.makedev(1, 3)));
+    hist.add("d/sda", new Mknod(OpRules.S_IFBLK | 0660, 0, 6, Posix.makedev(8, 0)));
+    hist.add("d/null", new SetAttr(0600, null, null, null, History.T0 + 1));
+    Path root = tmp.resolve("mirror");
+    TaskHarness h = new TaskHarness(TOPIC, P, props(root, tmp.resolve("state")));
+    h.produceAll(hist.ops);
+    h.startTask();
+    runToEnd(h, shuffled(20), 3, hist.ops.size());
+    assertThat(h.task.metrics().getSkippedSpecialFiles()).isEqualTo(2);
+    assertThat(Files.readString(statusFile(tmp.resolve("state"))))
+        .contains("\"skippedSpecialFiles\": 2,");
+    h.task.stop();
+    hist.add("d/null", new Rename(ByteBuffer.wrap(b("d/null.moved")), History.T0 + 2));
+    hist.add("d/sda", new Unlink());
+    int before = hist.ops.size();
+    h.produceAll(hist.ops.subList(before - 2, before));
+    h.startTask();
+    runToEnd(h, shuffled(20), 4, hist.ops.size());
+    assertThat(h.task.metrics().getSkippedSpecialFiles()).isEqualTo(1);
+    h.task.stop();
+    assertThat(Files.readString(statusFile(tmp.resolve("state"))))
+        .contains("\"skippedSpecialFiles\": 1,");
+    try (Stream<Path> l = Files.list(root.resolve("d"))) {
+      assertThat(l).isEmpty();
+    }
+    if (Posix.geteuid() == 0) {
+      Path created = tmp.resolve("created");
+      TaskHarness c =
+          new TaskHarness(
+              TOPIC,
+              P,
+              props(
+                  created,
+                  tmp.resolve("state-c"),
+                  TreeSinkConfig.SPECIAL_FILES_CONFIG,
+                  TreeSinkConfig.SPECIAL_FILES_CREATE));
+      c.produceAll(hist.ops);
+      c.startTask();
+      runToEnd(c, shuffled(20), 5, hist.ops.size());
+      assertThat(c.task.metrics().getSkippedSpecialFiles()).isZero();
+      c.task.stop();
+      int fd = Posix.openDirectory(created);
+      try {
+        Stat moved = Posix.stat(fd, b("d/null.moved"), false);
+        assertThat(moved.type()).isEqualTo(Flags.S_IFCHR);
+        assertThat(moved.rdev()).isEqualTo(Posix.makedev(1, 3));
+        assertThat(moved.permissions()).isEqualTo(0600);
+        assertThat(Posix.statOrNull(fd, b("d/sda"), false)).isNull();
+      } finally {
+        Posix.closeQuietly(fd);
+      }
+    }
   }
 
   @Test

@@ -204,11 +204,10 @@ public class PassthroughFs extends FuseStubFS {
       }
       return;
     }
-    if (type != Flags.S_IFIFO && type != Flags.S_IFSOCK) {
-      // Device nodes are never captured or replicated: refuse them.
-      throw new FsError(Errno.EPERM, "device nodes are not supported");
-    }
-    Posix.mknod(root, rel, mode, 0);
+    // FIFOs, sockets and device nodes: the store decides (the kernel already refused callers
+    // without CAP_MKNOD for a device; mknodat's errno is returned as it is).
+    boolean device = type == Flags.S_IFCHR || type == Flags.S_IFBLK;
+    Posix.mknod(root, rel, mode, device ? rdev : 0);
     own(rel, -1, c);
   }
 

@@ -20,8 +20,13 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Compares two directory trees the way a tfs mirror must equal its source (guarantee G4): the same
  * names (byte for byte), and for each entry the same file type, permission bits, owner, mtime,
- * content, symlink target and xattrs, and the same hard-link groups. Access times are never
- * compared (reading changes them). Symlinks are never followed.
+ * content, symlink target, device number and xattrs, and the same hard-link groups. Access times
+ * are never compared (reading changes them). Symlinks are never followed.
+ *
+ * <p>A char or block device that is in the source but not in the mirror is what a mirror with
+ * {@code tfs.special.files=skip} (the sink's default) leaves: it is reported in its own category,
+ * {@link Result#skippedDevices()}, as {@value #SKIPPED_DEVICE}, and counts as a difference unless
+ * {@link Options#withSkippedDevicesAccepted} treats it as identical.
  *
  * <p>The comparison is read-only. It walks depth first with an explicit stack (any depth), merging
  * the two sorted listings of one directory at a time, and compares file contents in 1 MiB chunks on
@@ -37,16 +42,45 @@ import java.util.concurrent.atomic.LongAdder;
 public final class TreeVerifier {
   private static final byte[] EMPTY = new byte[0];
 
-  /** What to compare. */
+  /** What a device node only in the source is reported as. */
+  public static final String SKIPPED_DEVICE =
+      "device node skipped by the mirror's policy (tfs.special.files=skip)";
+
+  /**
+   * What to compare.
+   *
+   * @param skippedDevicesAccepted device nodes in the source that the mirror lacks (a sink with
+   *     {@code tfs.special.files=skip}) count as identical; they are still listed in {@link
+   *     Result#skippedDevices()}
+   */
   public record Options(
       boolean times,
       boolean owners,
       boolean rootAttributes,
       List<String> ignoredXattrPrefixes,
-      Set<String> excluded) {
+      Set<String> excluded,
+      boolean skippedDevicesAccepted) {
     public Options {
       ignoredXattrPrefixes = List.copyOf(ignoredXattrPrefixes);
       excluded = Set.copyOf(excluded);
+    }
+
+    /** Skipped device nodes count as differences. */
+    public Options(
+        boolean times,
+        boolean owners,
+        boolean rootAttributes,
+        List<String> ignoredXattrPrefixes,
+        Set<String> excluded) {
+      this(times, owners, rootAttributes, ignoredXattrPrefixes, excluded, false);
+    }
+
+    /**
+     * True: a device node in the source that the mirror lacks is treated as identical (the mirror
+     * skips device nodes by policy); false (the default): it is a difference.
+     */
+    public Options withSkippedDevicesAccepted(boolean on) {
+      return new Options(times, owners, rootAttributes, ignoredXattrPrefixes, excluded, on);
     }
 
     /** Everything, as G4 requires; {@code security.} xattrs (set by LSMs per host) ignored. */
@@ -55,15 +89,17 @@ public final class TreeVerifier {
     }
 
     public Options withTimes(boolean on) {
-      return new Options(on, owners, rootAttributes, ignoredXattrPrefixes, excluded);
+      return new Options(
+          on, owners, rootAttributes, ignoredXattrPrefixes, excluded, skippedDevicesAccepted);
     }
 
     public Options withOwners(boolean on) {
-      return new Options(times, on, rootAttributes, ignoredXattrPrefixes, excluded);
+      return new Options(
+          times, on, rootAttributes, ignoredXattrPrefixes, excluded, skippedDevicesAccepted);
     }
 
     public Options withRootAttributes(boolean on) {
-      return new Options(times, owners, on, ignoredXattrPrefixes, excluded);
+      return new Options(times, owners, on, ignoredXattrPrefixes, excluded, skippedDevicesAccepted);
     }
 
     /**
@@ -72,7 +108,12 @@ public final class TreeVerifier {
      */
     public Options withExcluded(String... relativePaths) {
       return new Options(
-          times, owners, rootAttributes, ignoredXattrPrefixes, Set.of(relativePaths));
+          times,
+          owners,
+          rootAttributes,
+          ignoredXattrPrefixes,
+          Set.of(relativePaths),
+          skippedDevicesAccepted);
     }
   }
 
@@ -157,6 +198,8 @@ public final class TreeVerifier {
   private final int workers;
   private final List<Difference> differences = new ArrayList<>();
   private long differenceCount;
+  private final List<Difference> skippedDevices = new ArrayList<>();
+  private long skippedDeviceCount;
   private long entries;
   private final LongAdder bytes = new LongAdder();
   // Hard-link groups: inode -> sorted paths, for each side, of entries with nlink > 1.
@@ -174,11 +217,43 @@ public final class TreeVerifier {
     this.workers = Math.max(1, workers);
   }
 
-  /** The outcome of one comparison. */
+  /**
+   * The outcome of one comparison.
+   *
+   * @param differences the differences found (at most the verifier's limit), skipped device nodes
+   *     not among them
+   * @param differenceCount every difference, including the skipped device nodes unless {@link
+   *     Options#skippedDevicesAccepted()}
+   * @param skippedDevices device nodes in the source that the mirror lacks ({@value
+   *     #SKIPPED_DEVICE}), at most the verifier's limit
+   * @param skippedDeviceCount all of them
+   * @param skippedDevicesAccepted whether they were treated as identical
+   */
   public record Result(
-      List<Difference> differences, long differenceCount, long entries, long bytes) {
+      List<Difference> differences,
+      long differenceCount,
+      long entries,
+      long bytes,
+      List<Difference> skippedDevices,
+      long skippedDeviceCount,
+      boolean skippedDevicesAccepted) {
+    public Result {
+      differences = List.copyOf(differences);
+      skippedDevices = List.copyOf(skippedDevices);
+    }
+
+    /** A result without skipped device nodes. */
+    public Result(List<Difference> differences, long differenceCount, long entries, long bytes) {
+      this(differences, differenceCount, entries, bytes, List.of(), 0, false);
+    }
+
     public boolean identical() {
       return differenceCount == 0;
+    }
+
+    /** The differences other than skipped device nodes, listed or not. */
+    public long otherDifferenceCount() {
+      return differenceCount - (skippedDevicesAccepted ? 0 : skippedDeviceCount);
     }
   }
 
@@ -216,7 +291,14 @@ public final class TreeVerifier {
     }
     compareLinkGroups();
     synchronized (this) {
-      return new Result(List.copyOf(differences), differenceCount, entries, bytes.sum());
+      return new Result(
+          differences,
+          differenceCount,
+          entries,
+          bytes.sum(),
+          skippedDevices,
+          skippedDeviceCount,
+          options.skippedDevicesAccepted());
     }
   }
 
@@ -224,6 +306,17 @@ public final class TreeVerifier {
     differenceCount++;
     if (differences.size() < maxDifferences) {
       differences.add(new Difference(dir.show(name), what));
+    }
+  }
+
+  /** A device node only in the source: what a mirror with tfs.special.files=skip leaves out. */
+  private synchronized void skippedDevice(Frame dir, byte[] name) {
+    skippedDeviceCount++;
+    if (!options.skippedDevicesAccepted()) {
+      differenceCount++;
+    }
+    if (skippedDevices.size() < maxDifferences) {
+      skippedDevices.add(new Difference(dir.show(name), SKIPPED_DEVICE));
     }
   }
 
@@ -266,8 +359,14 @@ public final class TreeVerifier {
           c = Arrays.compareUnsigned(f.listA[f.i].name(), f.listB[f.j].name());
         }
         if (c < 0) {
-          byte[] name = f.listA[f.i++].name();
-          if (!excluded(f, name)) {
+          DirEntry e = f.listA[f.i++];
+          byte[] name = e.name();
+          if (excluded(f, name)) {
+            continue;
+          }
+          if (isDevice(f, e)) {
+            skippedDevice(f, name);
+          } else {
             differ(f, name, "only in source");
           }
           continue;
@@ -353,6 +452,15 @@ public final class TreeVerifier {
     return true;
   }
 
+  /** True when the source entry {@code e} of {@code f} is a char or block device. */
+  private static boolean isDevice(Frame f, DirEntry e) throws PosixException {
+    if (e.type() != DirEntry.DT_UNKNOWN) {
+      return e.type() == DirEntry.DT_CHR || e.type() == DirEntry.DT_BLK;
+    }
+    Stat s = Posix.statOrNull(f.dirs.a, e.name(), false);
+    return s != null && (s.type() == Flags.S_IFCHR || s.type() == Flags.S_IFBLK);
+  }
+
   private boolean excluded(Frame f, byte[] name) {
     return !options.excluded().isEmpty() && options.excluded().contains(Posix.show(f.path(name)));
   }
@@ -393,6 +501,20 @@ public final class TreeVerifier {
             name,
             "symlink target " + Posix.show(ta) + " in source, " + Posix.show(tb) + " in mirror");
       }
+    } else if ((sa.type() == Flags.S_IFCHR || sa.type() == Flags.S_IFBLK)
+        && sa.rdev() != sb.rdev()) {
+      differ(
+          f,
+          name,
+          "device number "
+              + sa.rdevMajor()
+              + ":"
+              + sa.rdevMinor()
+              + " in source, "
+              + sb.rdevMajor()
+              + ":"
+              + sb.rdevMinor()
+              + " in mirror");
     } else if (sa.isDirectory()) {
       int ca = Posix.openat(da, name, DIR_OPEN, 0);
       int cb;

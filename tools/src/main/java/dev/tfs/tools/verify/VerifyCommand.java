@@ -29,7 +29,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Compares two trees the way a mirror must equal its source: names (byte for byte), file"
-          + " type, mode, owner, mtime, content, symlink targets, hard-link groups and xattrs.",
+          + " type, mode, owner, mtime, content, symlink targets, device numbers, hard-link groups"
+          + " and xattrs. Device nodes in SRC that MIRROR lacks are listed apart, as skipped by"
+          + " the mirror's policy (tfs.special.files=skip), and are differences unless"
+          + " --accept-skipped-devices.",
       "Exit status: 0 identical, 1 different (differences listed), 2 usage error, 3 error (the"
           + " comparison could not finish, e.g. an unreadable directory or an I/O error)."
     })
@@ -67,6 +70,13 @@ public final class VerifyCommand implements Callable<Integer> {
       description = "List at most this many (default ${DEFAULT-VALUE}).")
   int maxDifferences = 200;
 
+  @Option(
+      names = "--accept-skipped-devices",
+      description =
+          "Treat device nodes in SRC that MIRROR lacks (a mirror with tfs.special.files=skip) as"
+              + " identical; they are still listed.")
+  boolean acceptSkippedDevices;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -79,7 +89,8 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     TreeVerifier.Options options =
         new TreeVerifier.Options(
-            !ignoreTimes, !ignoreOwner, !ignoreRoot, List.copyOf(ignoredXattrs), Set.of());
+                !ignoreTimes, !ignoreOwner, !ignoreRoot, List.copyOf(ignoredXattrs), Set.of())
+            .withSkippedDevicesAccepted(acceptSkippedDevices);
     TreeVerifier.Result r;
     try {
       r = new TreeVerifier(options, maxDifferences).run(source, mirror);
@@ -101,16 +112,33 @@ public final class VerifyCommand implements Callable<Integer> {
       o.put("differenceCount", r.differenceCount());
       ArrayNode d = o.putArray("differences");
       r.differences().forEach(x -> d.addObject().put("path", x.path()).put("what", x.what()));
+      o.put("skippedDeviceCount", r.skippedDeviceCount());
+      o.put("skippedDevicesAccepted", r.skippedDevicesAccepted());
+      ArrayNode sd = o.putArray("skippedDevices");
+      r.skippedDevices().forEach(x -> sd.addObject().put("path", x.path()).put("what", x.what()));
       out.println(o);
-    } else if (r.identical()) {
-      out.println("identical: " + r.entries() + " entries, " + r.bytes() + " bytes compared");
     } else {
       r.differences().forEach(out::println);
-      long more = r.differenceCount() - r.differences().size();
+      long more = r.otherDifferenceCount() - r.differences().size();
       if (more > 0) {
         out.println("... and " + more + " more");
       }
-      out.println(r.differenceCount() + " difference(s) between " + source + " and " + mirror);
+      if (r.skippedDeviceCount() > 0) {
+        out.println(
+            r.skippedDeviceCount()
+                + " device node(s) skipped by the mirror's policy (tfs.special.files=skip)"
+                + (r.skippedDevicesAccepted() ? ", accepted:" : ":"));
+        r.skippedDevices().forEach(x -> out.println("  " + x.path()));
+        long moreDevices = r.skippedDeviceCount() - r.skippedDevices().size();
+        if (moreDevices > 0) {
+          out.println("  ... and " + moreDevices + " more");
+        }
+      }
+      if (r.identical()) {
+        out.println("identical: " + r.entries() + " entries, " + r.bytes() + " bytes compared");
+      } else {
+        out.println(r.differenceCount() + " difference(s) between " + source + " and " + mirror);
+      }
     }
     out.flush();
     return r.identical() ? Tfs.OK : Tfs.DIFFERENT;

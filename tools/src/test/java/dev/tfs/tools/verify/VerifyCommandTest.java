@@ -149,4 +149,80 @@ class VerifyCommandTest {
     assertThat(run("--json", a.toString(), b.toString())).isZero();
     assertThat(out.toString()).contains("\"identical\":true").contains("\"entries\":6");
   }
+
+  /**
+   * Device nodes in the source that the mirror lacks (tfs.special.files=skip) are their own
+   * category: a difference by default, identical with --accept-skipped-devices; a device present on
+   * both sides with another number is an ordinary difference.
+   */
+  @Test
+  void deviceNodesSkippedByTheMirrorAreTheirOwnCategory() throws Exception {
+    assumeTrue(Posix.geteuid() == 0, "mknod of a device needs root");
+    int r = Posix.openDirectory(a);
+    int m = Posix.openDirectory(b);
+    try {
+      Posix.mknod(r, b("null"), Flags.S_IFCHR | 0666, Posix.makedev(1, 3));
+      Posix.mknod(r, b("dir/sda"), Flags.S_IFBLK | 0660, Posix.makedev(8, 0));
+      Posix.mknod(r, b("zero"), Flags.S_IFCHR | 0666, Posix.makedev(1, 5));
+      Posix.mknod(m, b("zero"), Flags.S_IFCHR | 0666, Posix.makedev(1, 7));
+      for (int fd : new int[] {r, m}) {
+        Posix.utimens(fd, b("zero"), 1, 1);
+        Posix.utimens(fd, b("dir"), 1, 1);
+        Posix.utimens(fd, b(""), 1, 1);
+      }
+    } finally {
+      Posix.close(r);
+      Posix.close(m);
+    }
+    assertThat(run(a.toString(), b.toString())).isEqualTo(1);
+    assertThat(out.toString())
+        .contains("zero: device number 1:5 in source, 1:7 in mirror")
+        .contains("2 device node(s) skipped by the mirror's policy (tfs.special.files=skip):")
+        .contains("  dir/sda\n")
+        .contains("  null\n")
+        .doesNotContain("only in source")
+        .contains("3 difference(s)");
+
+    TreeVerifier.Options strict = TreeVerifier.Options.all();
+    TreeVerifier.Result sr = TreeVerifier.compare(a, b, strict);
+    assertThat(sr.skippedDevices())
+        .extracting(TreeVerifier.Difference::what)
+        .containsOnly(TreeVerifier.SKIPPED_DEVICE);
+    assertThat(sr.skippedDeviceCount()).isEqualTo(2);
+    assertThat(sr.differences()).hasSize(1);
+    assertThat(sr.differenceCount()).isEqualTo(3);
+    assertThat(sr.otherDifferenceCount()).isEqualTo(1);
+    TreeVerifier.Result ar =
+        TreeVerifier.compare(a, b, strict.withSkippedDevicesAccepted(true).withTimes(true));
+    assertThat(ar.skippedDevicesAccepted()).isTrue();
+    assertThat(ar.skippedDeviceCount()).isEqualTo(2);
+    assertThat(ar.differenceCount()).isEqualTo(1);
+
+    // With the wrong device number fixed, the skipped nodes alone: accepted means identical.
+    r = Posix.openDirectory(b);
+    try {
+      Posix.unlink(r, b("zero"));
+      Posix.mknod(r, b("zero"), Flags.S_IFCHR | 0666, Posix.makedev(1, 5));
+      Posix.utimens(r, b("zero"), 1, 1);
+      Posix.utimens(r, b(""), 1, 1);
+    } finally {
+      Posix.close(r);
+    }
+    out.getBuffer().setLength(0);
+    assertThat(run(a.toString(), b.toString())).isEqualTo(1);
+    assertThat(out.toString()).contains("2 difference(s)");
+    out.getBuffer().setLength(0);
+    assertThat(run("--accept-skipped-devices", a.toString(), b.toString())).isZero();
+    assertThat(out.toString())
+        .contains(
+            "2 device node(s) skipped by the mirror's policy (tfs.special.files=skip),"
+                + " accepted:")
+        .contains("identical: ");
+    out.getBuffer().setLength(0);
+    assertThat(run("--json", "--accept-skipped-devices", a.toString(), b.toString())).isZero();
+    assertThat(out.toString())
+        .contains("\"identical\":true")
+        .contains("\"skippedDeviceCount\":2")
+        .contains("\"path\":\"dir/sda\"");
+  }
 }
