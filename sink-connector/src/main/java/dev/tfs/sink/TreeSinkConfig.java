@@ -244,7 +244,7 @@ public final class TreeSinkConfig extends AbstractConfig {
         new Choices(FSYNC_NONE, FSYNC_COMMIT));
     d.define(
         SPECIAL_FILES_CONFIG,
-        Type.STRING,
+        ConfigDef.Type.STRING,
         SPECIAL_FILES_DEFAULT,
         ConfigDef.CaseInsensitiveValidString.in(SPECIAL_FILES_SKIP, SPECIAL_FILES_CREATE),
         Importance.MEDIUM,
