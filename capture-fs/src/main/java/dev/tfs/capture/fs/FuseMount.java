@@ -33,12 +33,19 @@ import ru.serce.jnrfuse.FuseStubFS;
  *       root) and {@code allow_other} (other users may use the mount; needs default_permissions).
  *   <li>{@code auto_unmount}: after a SIGKILL the kernel mount is removed by fusermount instead of
  *       staying dead ("Transport endpoint is not connected") until someone unmounts it.
- *   <li>{@code attr_timeout}/{@code entry_timeout}/{@code negative_timeout} = 10 s: the daemon is
- *       the only writer of its store, so the kernel may cache lookups and attributes. Measured
- *       against 1 s and 0 s (docs/bench/tuning.md): stat 8.4× faster than with 1 s; tar x, create
- *       and delete 2–14% faster. The kernel refreshes what changes through the mount itself; what
- *       can stay stale for up to the timeout is another hard-link name's link count and times, and
- *       anything changed in the store behind the mount's back (which is not captured either).
+ *   <li>{@code attr_timeout=0}, {@code entry_timeout}/{@code negative_timeout} = 10 s. Names may be
+ *       cached: the daemon is the only writer of its store, so a name changes only through the
+ *       mount, and the kernel updates its dentries for every such change. Attributes may not: the
+ *       high-level libfuse2 library gives every <em>name</em> its own FUSE node, so the hard links
+ *       of one file are several kernel inodes, and a chmod, chown, utimens, truncate, write, link
+ *       or unlink through one name would leave the others' cached mode, owner, times, size and link
+ *       count stale for the whole attribute timeout; with {@code default_permissions} the kernel
+ *       would check access against the stale mode (a permission revoked through one name still
+ *       granted through another). With attr_timeout=0 every stat and permission check asks the
+ *       store, so all names agree at once, as on ext4. Kernel invalidation of just the other names
+ *       and per-reply timeouts were ruled out (libfuse2's high-level API has neither a way to learn
+ *       the other names' node ids nor per-reply timeouts): capture-fs/README.md says why, and
+ *       docs/bench/tuning.md what it costs.
  * </ul>
  *
  * <p>{@code flag_utime_omit_ok}: libfuse2 drops a utimens that sets only one of atime/mtime unless
@@ -61,7 +68,7 @@ public final class FuseMount implements AutoCloseable {
       boolean kernelCache) {
     /** The defaults tfs-capture mounts with (see the class comment and capture-fs/README.md). */
     public static Options defaults() {
-      return new Options(false, true, 10.0, 10.0, 10.0, true, false);
+      return new Options(false, true, 0.0, 10.0, 10.0, true, false);
     }
   }
 
