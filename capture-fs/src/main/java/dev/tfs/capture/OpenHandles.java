@@ -98,6 +98,23 @@ final class OpenHandles {
   }
 
   /**
+   * A name of the file with inode {@code ino} that one of its handles shows now, path-locked in
+   * {@code held} as {@link Handle#lockName} does; null (holding no path lock) when no handle of the
+   * file has a name.
+   */
+  byte[] lockNameOf(long ino, CaptureLocks.Held held) {
+    for (Handle h : byFd.values()) {
+      if (h.ino == ino) {
+        byte[] name = h.lockName(held);
+        if (name != null) {
+          return name;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * After a rename (under the namespace write lock): handles beneath {@code from} follow their
    * files to {@code to}; a file that was at {@code to} lost that name.
    */

@@ -25,10 +25,13 @@ import ru.serce.jnrfuse.FuseStubFS;
  * <ul>
  *   <li>{@code big_writes,max_write=131072}: jnr-fuse (libfuse2) otherwise gets 4 KiB writes.
  *   <li>{@code use_ino}: st_ino from the store, so hard links show one inode through the mount.
- *   <li>{@code hard_remove} plus {@code flag_nullpath_ok}: libfuse's default renames a file that is
- *       unlinked while open to {@code .fuse_hiddenNNN}, which would be captured as a rename and
- *       replicated; with hard_remove the store file is unlinked at once and later calls on the open
- *       fh arrive with a null path (served from the fh, not captured: no name remains).
+ *   <li>No {@code hard_remove}; {@code flag_nullpath_ok}: with hard_remove the library drops the
+ *       path of a file unlinked while open, and then answers fstat, fchmod, fchown and futimens on
+ *       it ENOENT itself (the kernel sends those without a file handle, and the high-level library
+ *       needs a path for every call without one). Without it the library keeps the file under a
+ *       {@code .fuse_hiddenNNN} name, which {@link PassthroughFs} serves from an fd of the file and
+ *       never creates in the store ({@link HiddenFiles}): nothing hidden is captured or replicated,
+ *       and the unlink is captured as an unlink, as before.
  *   <li>{@code default_permissions} (the kernel checks modes against the caller: the daemon is
  *       root) and {@code allow_other} (other users may use the mount; needs default_permissions).
  *   <li>{@code auto_unmount}: after a SIGKILL the kernel mount is removed by fusermount instead of
@@ -90,7 +93,6 @@ public final class FuseMount implements AutoCloseable {
     o.add("max_write=131072");
     o.add("max_read=131072");
     o.add("use_ino");
-    o.add("hard_remove");
     o.add("default_permissions");
     if (opts.allowOther()) {
       o.add("allow_other");
