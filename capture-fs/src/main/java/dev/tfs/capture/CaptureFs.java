@@ -261,15 +261,17 @@ public class CaptureFs extends PassthroughFs {
    * Runs {@code body} for a setattr-family call on a hidden file (an open file whose last name was
    * removed, {@link dev.tfs.capture.fs.HiddenFiles}), on its fd, under the path lock of a name the
    * file still has (another hard link, as a handle of it shows; {@code body} gets it, or null) and
-   * the inode's lock. Marks the library's getattr reply that follows (see {@link #setattrReply}).
+   * the inode's lock. For a setattr-family call ({@code replyFollows}) marks the library's getattr
+   * reply that follows (see {@link #setattrReply}).
    */
-  private int hiddenOp(String call, String path, HiddenFiles.Orphan o, HandleBody body) {
+  private int hiddenOp(
+      String call, String path, HiddenFiles.Orphan o, boolean replyFollows, HandleBody body) {
     byte[] name = null;
     try (CaptureLocks.Held held = locks.shared()) {
       name = handles.lockNameOf(o.ino(), held);
       held.inode(o.ino());
       body.run(o.fd(), name);
-      setattrReply(true);
+      setattrReply(replyFollows);
       return 0;
     } catch (Throwable t) {
       setattrReply(false);
@@ -443,8 +445,13 @@ public class CaptureFs extends PassthroughFs {
     byte[] to = Names.rel(newpath);
     if (HiddenFiles.isHiddenName(to)) {
       // libfuse hides an open file: captured as the unlink it is (unlinkHidden), or not at all
-      // when a rename over the file follows (that rename is captured as before).
-      return hide(oldpath, from, to);
+      // when a rename over the file follows (that rename is captured as before). A caller in
+      // rename(2) may also be a user naming a file so: a hide only when the name has an open
+      // handle (the library hides only those); else a plain rename, below.
+      boolean renaming = callerRenames();
+      if (!renaming || hidden.get(from) != null || handles.anyAt(from)) {
+        return hide(oldpath, from, to, renaming);
+      }
     }
     return exclusiveOp(
         "rename",
@@ -470,6 +477,7 @@ public class CaptureFs extends PassthroughFs {
           "chmod",
           path,
           o,
+          true,
           (fd, name) -> {
             if (name == null) {
               metrics.uncaptured();
@@ -505,6 +513,7 @@ public class CaptureFs extends PassthroughFs {
           "chown",
           path,
           o,
+          true,
           (fd, name) -> {
             if (name == null) {
               metrics.uncaptured();
@@ -545,6 +554,7 @@ public class CaptureFs extends PassthroughFs {
           "utimens",
           path,
           o,
+          true,
           (fd, name) -> {
             if (name == null) {
               metrics.uncaptured();
@@ -594,6 +604,7 @@ public class CaptureFs extends PassthroughFs {
           "truncate",
           path,
           o,
+          true,
           (fd, name) -> {
             if (name == null) {
               metrics.uncaptured();
@@ -649,6 +660,26 @@ public class CaptureFs extends PassthroughFs {
     byte[] n = Names.bytes(name);
     byte[] v = new byte[(int) size];
     value.get(0, v, 0, v.length);
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "setxattr",
+          path,
+          o,
+          false,
+          (fd, other) -> {
+            if (other == null) {
+              metrics.uncaptured();
+              storeSetxattr(rel, n, v, flags);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.SETXATTR, other).xattrName(n).build(),
+                action(() -> storeSetxattr(rel, n, v, flags)),
+                x -> List.of(store.setXattr(other, n, v)));
+            return 0;
+          });
+    }
     return inodeOp(
         "setxattr",
         path,
@@ -664,6 +695,26 @@ public class CaptureFs extends PassthroughFs {
   public int removexattr(String path, String name) {
     byte[] rel = Names.rel(path);
     byte[] n = Names.bytes(name);
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "removexattr",
+          path,
+          o,
+          false,
+          (fd, other) -> {
+            if (other == null) {
+              metrics.uncaptured();
+              storeRemovexattr(rel, n);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.REMOVEXATTR, other).xattrName(n).build(),
+                action(() -> storeRemovexattr(rel, n)),
+                x -> List.of(store.removeXattr(other, n)));
+            return 0;
+          });
+    }
     return inodeOp(
         "removexattr",
         path,

@@ -62,6 +62,7 @@ public class PassthroughFs extends FuseStubFS {
   private static final Logger LOG = LoggerFactory.getLogger(PassthroughFs.class);
   private static final LibC C = Posix.libc();
   private static final byte[] EMPTY_C = {0};
+  private static final byte[] EMPTY = {};
   private static final ThreadLocal<Pointer> STATX =
       ThreadLocal.withInitial(() -> Memory.allocateDirect(Posix.runtime(), 256, true));
 
@@ -307,11 +308,17 @@ public class PassthroughFs extends FuseStubFS {
 
   protected void storeSetxattr(byte[] rel, byte[] name, byte[] value, int flags)
       throws PosixException {
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      Posix.setxattr(o.fd(), EMPTY, name, value, flags);
+      return;
+    }
     Posix.setxattr(root, rel, name, value, flags);
   }
 
   protected void storeRemovexattr(byte[] rel, byte[] name) throws PosixException {
-    if (!Posix.removexattr(root, rel, name)) {
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null ? !Posix.removexattr(o.fd(), EMPTY, name) : !Posix.removexattr(root, rel, name)) {
       throw new PosixException("removexattr", Posix.show(rel), Errno.ENODATA);
     }
   }
@@ -349,10 +356,10 @@ public class PassthroughFs extends FuseStubFS {
   /**
    * libfuse hides an open file that is being unlinked, or renamed over, by renaming it to {@code
    * hiddenName} (see {@link HiddenFiles}). Keeps an fd of the file under that name; when the caller
-   * is not renaming, removes {@code rel} from the store as the unlink it is ({@link
-   * #unlinkHidden}).
+   * is not {@code renaming} ({@link HiddenFiles#callerRenames}), removes {@code rel} from the store
+   * as the unlink it is ({@link #unlinkHidden}).
    */
-  protected int hide(String path, byte[] rel, byte[] hiddenName) {
+  protected int hide(String path, byte[] rel, byte[] hiddenName, boolean renaming) {
     try {
       if (hidden.move(rel, hiddenName)) {
         return 0; // a hidden name unlinked while still open: hidden again under a new name
@@ -361,7 +368,7 @@ public class PassthroughFs extends FuseStubFS {
       long ino;
       try {
         ino = fstat(fd).ino();
-        if (!HiddenFiles.callerRenames(getContext().pid.get())) {
+        if (!renaming) {
           int r = unlinkHidden(path);
           if (r != 0) {
             Posix.closeQuietly(fd);
@@ -377,6 +384,11 @@ public class PassthroughFs extends FuseStubFS {
     } catch (Throwable t) {
       return fail(t, "rename", path);
     }
+  }
+
+  /** True when the calling thread is inside a rename system call. */
+  protected boolean callerRenames() {
+    return HiddenFiles.callerRenames(getContext().pid.get());
   }
 
   /** The unlink of an open file's name, when libfuse hides the file for an unlink. */
@@ -585,7 +597,12 @@ public class PassthroughFs extends FuseStubFS {
   @Override
   public int getxattr(String path, String name, Pointer value, @size_t long size) {
     try {
-      byte[] v = Posix.getxattr(root, Names.rel(path), Names.bytes(name));
+      byte[] rel = Names.rel(path);
+      HiddenFiles.Orphan o = hidden.get(rel);
+      byte[] v =
+          o != null
+              ? Posix.getxattr(o.fd(), EMPTY, Names.bytes(name))
+              : Posix.getxattr(root, rel, Names.bytes(name));
       if (v == null) {
         return -Errno.ENODATA;
       }
@@ -605,7 +622,9 @@ public class PassthroughFs extends FuseStubFS {
   @Override
   public int listxattr(String path, Pointer list, @size_t long size) {
     try {
-      List<byte[]> names = Posix.listxattr(root, Names.rel(path));
+      byte[] rel = Names.rel(path);
+      HiddenFiles.Orphan o = hidden.get(rel);
+      List<byte[]> names = o != null ? Posix.listxattr(o.fd(), EMPTY) : Posix.listxattr(root, rel);
       int total = 0;
       for (byte[] n : names) {
         total += n.length + 1;
@@ -724,7 +743,7 @@ public class PassthroughFs extends FuseStubFS {
   @Override
   public int rename(String oldpath, String newpath) {
     if (HiddenFiles.isHiddenName(Names.rel(newpath))) {
-      return hide(oldpath, Names.rel(oldpath), Names.rel(newpath));
+      return hide(oldpath, Names.rel(oldpath), Names.rel(newpath), callerRenames());
     }
     try {
       storeRename(Names.rel(oldpath), Names.rel(newpath));
