@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -123,16 +122,6 @@ public final class HiddenFiles {
     return true;
   }
 
-  /** Closes every fd (at unmount). */
-  public void clear() {
-    for (String k : byName.keySet()) {
-      Orphan o = byName.remove(k);
-      if (o != null) {
-        Posix.closeQuietly(o.fd());
-      }
-    }
-  }
-
   /** rename, renameat, renameat2 by architecture (asm/unistd.h); none known: empty. */
   private static final Set<Integer> RENAME_SYSCALLS =
       switch (System.getProperty("os.arch")) {
@@ -156,10 +145,5 @@ public final class HiddenFiles {
     } catch (IOException | RuntimeException e) {
       return false;
     }
-  }
-
-  @Override
-  public String toString() {
-    return "HiddenFiles" + Arrays.toString(byName.keySet().toArray());
   }
 }
