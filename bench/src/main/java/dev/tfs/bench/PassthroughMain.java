@@ -51,7 +51,13 @@ public final class PassthroughMain {
     // The same Options record tfs-capture's CLI builds from the same flags.
     FuseMount.Options opts =
         new FuseMount.Options(
-            single, d.allowOther(), attr, attr, attr, d.autoUnmount(), kernelCache);
+            single,
+            d.allowOther(),
+            attr,
+            d.entryTimeout(),
+            d.negativeTimeout(),
+            d.autoUnmount(),
+            kernelCache);
     int root = Posix.openDirectory(store);
     PassthroughFs fs = new PassthroughFs(root);
     FuseMount m = FuseMount.mount(fs, mount, "bench-passthrough", opts, Duration.ofSeconds(20));

@@ -40,8 +40,9 @@ final class Sections {
     if (!group.equals("tuning")) {
       sb.append(
           "\nFUSE subjects other than bindfs mount with tfs-capture's options"
-              + " (`FuseMount.fuseArgs`: big_writes, max_write=131072, use_ino, hard_remove,"
-              + " default_permissions, allow_other, auto_unmount, attr/entry/negative timeouts)"
+              + " (`FuseMount.fuseArgs`: big_writes, max_write=131072, use_ino,"
+              + " default_permissions, allow_other, auto_unmount, attr_timeout=0,"
+              + " entry/negative timeouts)"
               + " and its JVM flags (-Xms128m -Xmx512m). The broker and Connect worker of the"
               + " local stack run (idle) during this group; tfs-ship ships to that broker, whose"
               + " log is on the disk under test.");

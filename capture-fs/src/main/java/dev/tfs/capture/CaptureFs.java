@@ -1,6 +1,7 @@
 package dev.tfs.capture;
 
 import dev.tfs.capture.StoreOps.AttrFields;
+import dev.tfs.capture.fs.HiddenFiles;
 import dev.tfs.capture.fs.Names;
 import dev.tfs.capture.fs.PassthroughFs;
 import dev.tfs.journal.IntentRecord;
@@ -256,6 +257,28 @@ public class CaptureFs extends PassthroughFs {
     }
   }
 
+  /**
+   * Runs {@code body} for a setattr-family call on a hidden file (an open file whose last name was
+   * removed, {@link dev.tfs.capture.fs.HiddenFiles}), on its fd, under the path lock of a name the
+   * file still has (another hard link, as a handle of it shows; {@code body} gets it, or null) and
+   * the inode's lock. For a setattr-family call ({@code replyFollows}) marks the library's getattr
+   * reply that follows (see {@link #setattrReply}).
+   */
+  private int hiddenOp(
+      String call, String path, HiddenFiles.Orphan o, boolean replyFollows, HandleBody body) {
+    byte[] name = null;
+    try (CaptureLocks.Held held = locks.shared()) {
+      name = handles.lockNameOf(o.ino(), held);
+      held.inode(o.ino());
+      body.run(o.fd(), name);
+      setattrReply(replyFollows);
+      return 0;
+    } catch (Throwable t) {
+      setattrReply(false);
+      return fail(t, call, name == null ? path : Posix.show(name));
+    }
+  }
+
   // ------------------------------------------------------------------ open files
 
   @Override
@@ -382,6 +405,9 @@ public class CaptureFs extends PassthroughFs {
   @Override
   public int unlink(String path) {
     byte[] rel = Names.rel(path);
+    if (hidden.get(rel) != null) {
+      return super.unlink(path); // the hidden name only: never in the store, never captured
+    }
     return namespaceOp(
         "unlink",
         path,
@@ -417,6 +443,16 @@ public class CaptureFs extends PassthroughFs {
   public int rename(String oldpath, String newpath) {
     byte[] from = Names.rel(oldpath);
     byte[] to = Names.rel(newpath);
+    if (HiddenFiles.isHiddenName(to)) {
+      // libfuse hides an open file: captured as the unlink it is (unlinkHidden), or not at all
+      // when a rename over the file follows (that rename is captured as before). A caller in
+      // rename(2) may also be a user naming a file so: a hide only when the name has an open
+      // handle (the library hides only those); else a plain rename, below.
+      boolean renaming = callerRenames();
+      if (!renaming || hidden.get(from) != null || handles.anyAt(from)) {
+        return hide(oldpath, from, to, renaming);
+      }
+    }
     return exclusiveOp(
         "rename",
         oldpath,
@@ -435,6 +471,26 @@ public class CaptureFs extends PassthroughFs {
   public int chmod(String path, @mode_t long mode) {
     byte[] rel = Names.rel(path);
     int perms = (int) mode & 07777;
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "chmod",
+          path,
+          o,
+          true,
+          (fd, name) -> {
+            if (name == null) {
+              metrics.uncaptured();
+              Posix.fchmod(fd, perms);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.SETATTR, name).mode(perms).build(),
+                action(() -> Posix.fchmod(fd, perms)),
+                x -> List.of(store.setAttr(name, fstat(fd), AttrFields.chmod())));
+            return 0;
+          });
+    }
     return inodeOp(
         "chmod",
         path,
@@ -451,6 +507,29 @@ public class CaptureFs extends PassthroughFs {
     byte[] rel = Names.rel(path);
     int u = (int) uid;
     int g = (int) gid;
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "chown",
+          path,
+          o,
+          true,
+          (fd, name) -> {
+            if (name == null) {
+              metrics.uncaptured();
+              fchown(fd, u, g);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.SETATTR, name)
+                    .uid(u == -1 ? null : u)
+                    .gid(g == -1 ? null : g)
+                    .build(),
+                action(() -> fchown(fd, u, g)),
+                x -> List.of(store.setAttr(name, fstat(fd), AttrFields.chown(u != -1, g != -1))));
+            return 0;
+          });
+    }
     return inodeOp(
         "chown",
         path,
@@ -469,6 +548,34 @@ public class CaptureFs extends PassthroughFs {
   public int utimens(String path, Timespec[] timespec) {
     byte[] rel = Names.rel(path);
     long[] t = times(timespec);
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "utimens",
+          path,
+          o,
+          true,
+          (fd, name) -> {
+            if (name == null) {
+              metrics.uncaptured();
+              Posix.futimens(fd, t[0], t[1]);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.SETATTR, name)
+                    .atime(t[0] == Posix.OMIT || t[0] == Posix.NOW ? null : t[0])
+                    .mtime(t[1] == Posix.OMIT || t[1] == Posix.NOW ? null : t[1])
+                    .build(),
+                action(() -> Posix.futimens(fd, t[0], t[1])),
+                x ->
+                    List.of(
+                        store.setAttr(
+                            name,
+                            fstat(fd),
+                            AttrFields.utimens(t[0] != Posix.OMIT, t[1] != Posix.OMIT))));
+            return 0;
+          });
+    }
     return inodeOp(
         "utimens",
         path,
@@ -491,6 +598,26 @@ public class CaptureFs extends PassthroughFs {
   @Override
   public int truncate(String path, @off_t long size) {
     byte[] rel = Names.rel(path);
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "truncate",
+          path,
+          o,
+          true,
+          (fd, name) -> {
+            if (name == null) {
+              metrics.uncaptured();
+              truncateHidden(fd, size);
+              return 0;
+            }
+            captured(
+                IntentRecord.truncate(name, size),
+                action(() -> truncateHidden(fd, size)),
+                x -> List.of(store.truncate(name, fstat(fd))));
+            return 0;
+          });
+    }
     return inodeOp(
         "truncate",
         path,
@@ -515,13 +642,16 @@ public class CaptureFs extends PassthroughFs {
 
   @Override
   public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-    return handleOp(
-        "ftruncate",
-        fi,
-        (fd, rel) -> {
-          truncateFd(fd, rel, size);
-          return 0;
-        });
+    int r =
+        handleOp(
+            "ftruncate",
+            fi,
+            (fd, rel) -> {
+              truncateFd(fd, rel, size);
+              return 0;
+            });
+    ftruncated(path, r == 0);
+    return r;
   }
 
   @Override
@@ -530,6 +660,26 @@ public class CaptureFs extends PassthroughFs {
     byte[] n = Names.bytes(name);
     byte[] v = new byte[(int) size];
     value.get(0, v, 0, v.length);
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "setxattr",
+          path,
+          o,
+          false,
+          (fd, other) -> {
+            if (other == null) {
+              metrics.uncaptured();
+              storeSetxattr(rel, n, v, flags);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.SETXATTR, other).xattrName(n).build(),
+                action(() -> storeSetxattr(rel, n, v, flags)),
+                x -> List.of(store.setXattr(other, n, v)));
+            return 0;
+          });
+    }
     return inodeOp(
         "setxattr",
         path,
@@ -545,6 +695,26 @@ public class CaptureFs extends PassthroughFs {
   public int removexattr(String path, String name) {
     byte[] rel = Names.rel(path);
     byte[] n = Names.bytes(name);
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      return hiddenOp(
+          "removexattr",
+          path,
+          o,
+          false,
+          (fd, other) -> {
+            if (other == null) {
+              metrics.uncaptured();
+              storeRemovexattr(rel, n);
+              return 0;
+            }
+            captured(
+                IntentRecord.builder(OpKind.REMOVEXATTR, other).xattrName(n).build(),
+                action(() -> storeRemovexattr(rel, n)),
+                x -> List.of(store.removeXattr(other, n)));
+            return 0;
+          });
+    }
     return inodeOp(
         "removexattr",
         path,

@@ -97,6 +97,33 @@ final class OpenHandles {
     return byFd.get(fd);
   }
 
+  /** True when a handle shows {@code rel} as its file's name now. */
+  boolean anyAt(byte[] rel) {
+    for (Handle h : byFd.values()) {
+      if (Arrays.equals(h.path, rel)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A name of the file with inode {@code ino} that one of its handles shows now, path-locked in
+   * {@code held} as {@link Handle#lockName} does; null (holding no path lock) when no handle of the
+   * file has a name.
+   */
+  byte[] lockNameOf(long ino, CaptureLocks.Held held) {
+    for (Handle h : byFd.values()) {
+      if (h.ino == ino) {
+        byte[] name = h.lockName(held);
+        if (name != null) {
+          return name;
+        }
+      }
+    }
+    return null;
+  }
+
   /**
    * After a rename (under the namespace write lock): handles beneath {@code from} follow their
    * files to {@code to}; a file that was at {@code to} lost that name.

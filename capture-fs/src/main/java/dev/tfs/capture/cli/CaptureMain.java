@@ -204,11 +204,20 @@ public final class CaptureMain implements Callable<Integer> {
 
   @Option(
       names = "--attr-timeout",
+      defaultValue = "0",
+      description =
+          "Seconds the kernel caches attributes. Default: 0, so every name of a hard-linked file"
+              + " shows its new mode, owner, times, size and link count at once and access checks"
+              + " use the new mode (each name is its own kernel inode under libfuse2).")
+  double attrTimeout;
+
+  @Option(
+      names = "--entry-timeout",
       defaultValue = "10",
       description =
-          "Seconds the kernel caches attributes, lookups and missing names (the daemon is the"
-              + " only writer of its store). Default: 10.")
-  double attrTimeout;
+          "Seconds the kernel caches lookups and missing names (the daemon is the only writer of"
+              + " its store, so names change only through the mount). Default: 10.")
+  double entryTimeout;
 
   public CaptureMain(Environment env, PrintStream out, PrintStream err) {
     this.env = env;
@@ -340,7 +349,7 @@ public final class CaptureMain implements Callable<Integer> {
             schemaRegistryUrl,
             shutdown,
             new FuseMount.Options(
-                singleThreaded, true, attrTimeout, attrTimeout, attrTimeout, true, false));
+                singleThreaded, true, attrTimeout, entryTimeout, entryTimeout, true, false));
     CaptureDaemon d = new CaptureDaemon(cfg, out);
     try {
       d.start();

@@ -25,20 +25,30 @@ import ru.serce.jnrfuse.FuseStubFS;
  * <ul>
  *   <li>{@code big_writes,max_write=131072}: jnr-fuse (libfuse2) otherwise gets 4 KiB writes.
  *   <li>{@code use_ino}: st_ino from the store, so hard links show one inode through the mount.
- *   <li>{@code hard_remove} plus {@code flag_nullpath_ok}: libfuse's default renames a file that is
- *       unlinked while open to {@code .fuse_hiddenNNN}, which would be captured as a rename and
- *       replicated; with hard_remove the store file is unlinked at once and later calls on the open
- *       fh arrive with a null path (served from the fh, not captured: no name remains).
+ *   <li>No {@code hard_remove}; {@code flag_nullpath_ok}: with hard_remove the library drops the
+ *       path of a file unlinked while open, and then answers fstat, fchmod, fchown and futimens on
+ *       it ENOENT itself (the kernel sends those without a file handle, and the high-level library
+ *       needs a path for every call without one). Without it the library keeps the file under a
+ *       {@code .fuse_hiddenNNN} name, which {@link PassthroughFs} serves from an fd of the file and
+ *       never creates in the store ({@link HiddenFiles}): nothing hidden is captured or replicated,
+ *       and the unlink is captured as an unlink, as before.
  *   <li>{@code default_permissions} (the kernel checks modes against the caller: the daemon is
  *       root) and {@code allow_other} (other users may use the mount; needs default_permissions).
  *   <li>{@code auto_unmount}: after a SIGKILL the kernel mount is removed by fusermount instead of
  *       staying dead ("Transport endpoint is not connected") until someone unmounts it.
- *   <li>{@code attr_timeout}/{@code entry_timeout}/{@code negative_timeout} = 10 s: the daemon is
- *       the only writer of its store, so the kernel may cache lookups and attributes. Measured
- *       against 1 s and 0 s (docs/bench/tuning.md): stat 8.4× faster than with 1 s; tar x, create
- *       and delete 2–14% faster. The kernel refreshes what changes through the mount itself; what
- *       can stay stale for up to the timeout is another hard-link name's link count and times, and
- *       anything changed in the store behind the mount's back (which is not captured either).
+ *   <li>{@code attr_timeout=0}, {@code entry_timeout}/{@code negative_timeout} = 10 s. Names may be
+ *       cached: the daemon is the only writer of its store, so a name changes only through the
+ *       mount, and the kernel updates its dentries for every such change. Attributes may not: the
+ *       high-level libfuse2 library gives every <em>name</em> its own FUSE node, so the hard links
+ *       of one file are several kernel inodes, and a chmod, chown, utimens, truncate, write, link
+ *       or unlink through one name would leave the others' cached mode, owner, times, size and link
+ *       count stale for the whole attribute timeout; with {@code default_permissions} the kernel
+ *       would check access against the stale mode (a permission revoked through one name still
+ *       granted through another). With attr_timeout=0 every stat and permission check asks the
+ *       store, so all names agree at once, as on ext4. Kernel invalidation of just the other names
+ *       and per-reply timeouts were ruled out (libfuse2's high-level API has neither a way to learn
+ *       the other names' node ids nor per-reply timeouts): capture-fs/README.md says why, and
+ *       docs/bench/tuning.md what it costs.
  * </ul>
  *
  * <p>{@code flag_utime_omit_ok}: libfuse2 drops a utimens that sets only one of atime/mtime unless
@@ -61,7 +71,7 @@ public final class FuseMount implements AutoCloseable {
       boolean kernelCache) {
     /** The defaults tfs-capture mounts with (see the class comment and capture-fs/README.md). */
     public static Options defaults() {
-      return new Options(false, true, 10.0, 10.0, 10.0, true, false);
+      return new Options(false, true, 0.0, 10.0, 10.0, true, false);
     }
   }
 
@@ -86,7 +96,6 @@ public final class FuseMount implements AutoCloseable {
     o.add("max_write=131072");
     o.add("max_read=131072");
     o.add("use_ino");
-    o.add("hard_remove");
     o.add("default_permissions");
     if (opts.allowOther()) {
       o.add("allow_other");

@@ -9,6 +9,7 @@ import dev.tfs.posix.PosixException;
 import dev.tfs.posix.Stat;
 import dev.tfs.posix.StatVfs;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -44,8 +45,15 @@ import ru.serce.jnrfuse.struct.Timespec;
  * store fd with O_APPEND would ignore that offset (the capture layer records the offset).
  *
  * <p>No exception ever escapes a callback: a {@link PosixException} becomes {@code -errno},
- * anything else {@code -EIO} (logged). With {@code hard_remove} and {@code flag_nullpath_ok}, calls
- * on a file that was unlinked while open arrive with a null path; they act on the fh alone.
+ * anything else {@code -EIO} (logged).
+ *
+ * <p><b>Open files whose name was removed</b> keep a libfuse hidden name ({@link HiddenFiles}): the
+ * library renames such a file to {@code .fuse_hidden…} through {@link #rename}, which keeps an fd
+ * of the file under that name instead of renaming anything in the store ({@link #hide}); getattr,
+ * chmod, chown, utimens and truncate on a hidden name act on that fd, and the library's unlink of
+ * the hidden name at the last release closes it. Calls that come with the fh (read, write,
+ * ftruncate, fsync, fgetattr) act on the fh as before; {@code flag_nullpath_ok} stays for the rare
+ * node that has no path at all (its directory was removed).
  *
  * <p>This class is also the "bare passthrough" the benchmark compares against; {@code CaptureFs}
  * extends it and wraps every mutating call.
@@ -54,11 +62,22 @@ public class PassthroughFs extends FuseStubFS {
   private static final Logger LOG = LoggerFactory.getLogger(PassthroughFs.class);
   private static final LibC C = Posix.libc();
   private static final byte[] EMPTY_C = {0};
+  private static final byte[] EMPTY = {};
   private static final ThreadLocal<Pointer> STATX =
       ThreadLocal.withInitial(() -> Memory.allocateDirect(Posix.runtime(), 256, true));
 
   /** The store root, opened O_PATH|O_DIRECTORY. */
   protected final int root;
+
+  /** Open files whose last name was removed, under libfuse's hidden names. */
+  protected final HiddenFiles hidden = new HiddenFiles();
+
+  /**
+   * Set by a successful chmod, chown, utimens or (f)truncate of a hidden file: the library's next
+   * getattr on this thread is that call's reply, which (unlike a getattr's) it does not lower by
+   * the hidden name's link.
+   */
+  private static final ThreadLocal<Boolean> SETATTR_REPLY = ThreadLocal.withInitial(() -> false);
 
   /**
    * @param root an fd of the store root directory (O_PATH is enough); owned by the caller
@@ -288,12 +307,137 @@ public class PassthroughFs extends FuseStubFS {
 
   protected void storeSetxattr(byte[] rel, byte[] name, byte[] value, int flags)
       throws PosixException {
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null) {
+      Posix.setxattr(o.fd(), EMPTY, name, value, flags);
+      return;
+    }
     Posix.setxattr(root, rel, name, value, flags);
   }
 
   protected void storeRemovexattr(byte[] rel, byte[] name) throws PosixException {
-    if (!Posix.removexattr(root, rel, name)) {
+    HiddenFiles.Orphan o = hidden.get(rel);
+    if (o != null ? !Posix.removexattr(o.fd(), EMPTY, name) : !Posix.removexattr(root, rel, name)) {
       throw new PosixException("removexattr", Posix.show(rel), Errno.ENODATA);
+    }
+  }
+
+  // ------------------------------------------------------------------ hidden files
+
+  /**
+   * Marks the end of a successful setattr-family call on a hidden file ({@code ok}) or clears the
+   * mark (the library replies with an error and asks no getattr).
+   */
+  protected static void setattrReply(boolean ok) {
+    SETATTR_REPLY.set(ok);
+  }
+
+  /**
+   * Stat of a hidden file's fd. libfuse lowers a hidden node's link count by one in a getattr reply
+   * (its hidden name would be a link on a file system that kept it); the store has no such link, so
+   * it is added here, except in a setattr's reply, which the library does not lower.
+   */
+  private static int statHidden(int fd, FileStat stat) {
+    Pointer sx = STATX.get();
+    int r = Posix.statxRaw(fd, EMPTY_C, false, sx);
+    boolean reply = SETATTR_REPLY.get();
+    SETATTR_REPLY.set(false);
+    if (r != 0) {
+      return r;
+    }
+    fill(sx, stat);
+    if (!reply) {
+      stat.st_nlink.set(stat.st_nlink.longValue() + 1);
+    }
+    return 0;
+  }
+
+  /**
+   * libfuse hides an open file that is being unlinked, or renamed over, by renaming it to {@code
+   * hiddenName} (see {@link HiddenFiles}). Keeps an fd of the file under that name; when the caller
+   * is not {@code renaming} ({@link HiddenFiles#callerRenames}), removes {@code rel} from the store
+   * as the unlink it is ({@link #unlinkHidden}).
+   */
+  protected int hide(String path, byte[] rel, byte[] hiddenName, boolean renaming) {
+    try {
+      if (hidden.move(rel, hiddenName)) {
+        return 0; // a hidden name unlinked while still open: hidden again under a new name
+      }
+      int fd = Posix.openat(root, rel, Flags.O_RDONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK, 0);
+      long ino;
+      try {
+        ino = fstat(fd).ino();
+        if (!renaming) {
+          int r = unlinkHidden(path);
+          if (r != 0) {
+            Posix.closeQuietly(fd);
+            return r;
+          }
+        }
+      } catch (PosixException | RuntimeException e) {
+        Posix.closeQuietly(fd);
+        throw e;
+      }
+      hidden.add(hiddenName, fd, ino);
+      return 0;
+    } catch (Throwable t) {
+      return fail(t, "rename", path);
+    }
+  }
+
+  /** True when the calling thread is inside a rename system call. */
+  protected boolean callerRenames() {
+    return HiddenFiles.callerRenames(getContext().pid.get());
+  }
+
+  /** The unlink of an open file's name, when libfuse hides the file for an unlink. */
+  protected int unlinkHidden(String path) {
+    return unlink(path);
+  }
+
+  /** After an ftruncate: when it was a hidden file's and succeeded, its getattr reply follows. */
+  protected void ftruncated(String path, boolean ok) {
+    if (!hidden.isEmpty()) {
+      setattrReply(ok && path != null && hidden.get(Names.rel(path)) != null);
+    }
+  }
+
+  /** A setattr-family call on a hidden file: {@code body} acts on its fd. */
+  @FunctionalInterface
+  protected interface OnFd {
+    void run(int fd) throws PosixException;
+  }
+
+  private static int onHidden(String call, String path, HiddenFiles.Orphan o, OnFd body) {
+    try {
+      body.run(o.fd());
+      setattrReply(true);
+      return 0;
+    } catch (Throwable t) {
+      setattrReply(false);
+      return fail(t, call, path);
+    }
+  }
+
+  /** ftruncate of a hidden file by its name: through /proc (the kept fd is read-only). */
+  protected static void truncateHidden(int fd, long size) throws PosixException {
+    int w =
+        Posix.openat(
+            Flags.AT_FDCWD,
+            ("/proc/self/fd/" + fd).getBytes(StandardCharsets.US_ASCII),
+            Flags.O_WRONLY | Flags.O_NONBLOCK,
+            0);
+    try {
+      Posix.ftruncate(w, size);
+    } finally {
+      Posix.closeQuietly(w);
+    }
+  }
+
+  /** fchown; -1 leaves an id as it is. */
+  protected static void fchown(int fd, int uid, int gid) throws PosixException {
+    if (C.fchown(fd, uid, gid) != 0) {
+      throw new PosixException("fchown", "fd " + fd, Posix.errno());
     }
   }
 
@@ -303,6 +447,12 @@ public class PassthroughFs extends FuseStubFS {
   public int getattr(String path, FileStat stat) {
     Pointer sx = STATX.get();
     byte[] rel = Names.rel(path);
+    if (!hidden.isEmpty()) {
+      HiddenFiles.Orphan o = hidden.get(rel);
+      if (o != null) {
+        return statHidden(o.fd(), stat);
+      }
+    }
     byte[] c = rel.length == 0 ? EMPTY_C : Posix.cstr(rel);
     int r = Posix.statxRaw(root, c, false, sx);
     if (r != 0) {
@@ -314,6 +464,9 @@ public class PassthroughFs extends FuseStubFS {
 
   @Override
   public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+    if (path != null && !hidden.isEmpty() && hidden.get(Names.rel(path)) != null) {
+      return statHidden(fd(fi), stat);
+    }
     Pointer sx = STATX.get();
     int r = Posix.statxRaw(fd(fi), EMPTY_C, false, sx);
     if (r != 0) {
@@ -443,7 +596,12 @@ public class PassthroughFs extends FuseStubFS {
   @Override
   public int getxattr(String path, String name, Pointer value, @size_t long size) {
     try {
-      byte[] v = Posix.getxattr(root, Names.rel(path), Names.bytes(name));
+      byte[] rel = Names.rel(path);
+      HiddenFiles.Orphan o = hidden.get(rel);
+      byte[] v =
+          o != null
+              ? Posix.getxattr(o.fd(), EMPTY, Names.bytes(name))
+              : Posix.getxattr(root, rel, Names.bytes(name));
       if (v == null) {
         return -Errno.ENODATA;
       }
@@ -463,7 +621,9 @@ public class PassthroughFs extends FuseStubFS {
   @Override
   public int listxattr(String path, Pointer list, @size_t long size) {
     try {
-      List<byte[]> names = Posix.listxattr(root, Names.rel(path));
+      byte[] rel = Names.rel(path);
+      HiddenFiles.Orphan o = hidden.get(rel);
+      List<byte[]> names = o != null ? Posix.listxattr(o.fd(), EMPTY) : Posix.listxattr(root, rel);
       int total = 0;
       for (byte[] n : names) {
         total += n.length + 1;
@@ -559,6 +719,9 @@ public class PassthroughFs extends FuseStubFS {
   @Override
   public int unlink(String path) {
     try {
+      if (hidden.remove(Names.rel(path))) {
+        return 0; // libfuse removes a hidden name at the last release: it never was in the store
+      }
       storeUnlink(Names.rel(path));
       return 0;
     } catch (Throwable t) {
@@ -578,6 +741,9 @@ public class PassthroughFs extends FuseStubFS {
 
   @Override
   public int rename(String oldpath, String newpath) {
+    if (HiddenFiles.isHiddenName(Names.rel(newpath))) {
+      return hide(oldpath, Names.rel(oldpath), Names.rel(newpath), callerRenames());
+    }
     try {
       storeRename(Names.rel(oldpath), Names.rel(newpath));
       return 0;
@@ -608,6 +774,10 @@ public class PassthroughFs extends FuseStubFS {
 
   @Override
   public int chmod(String path, @mode_t long mode) {
+    HiddenFiles.Orphan o = hidden.get(Names.rel(path));
+    if (o != null) {
+      return onHidden("chmod", path, o, fd -> Posix.fchmod(fd, (int) mode & 07777));
+    }
     try {
       storeChmod(Names.rel(path), (int) mode);
       return 0;
@@ -618,6 +788,10 @@ public class PassthroughFs extends FuseStubFS {
 
   @Override
   public int chown(String path, @uid_t long uid, @gid_t long gid) {
+    HiddenFiles.Orphan o = hidden.get(Names.rel(path));
+    if (o != null) {
+      return onHidden("chown", path, o, fd -> fchown(fd, (int) uid, (int) gid));
+    }
     try {
       storeChown(Names.rel(path), (int) uid, (int) gid);
       return 0;
@@ -628,6 +802,11 @@ public class PassthroughFs extends FuseStubFS {
 
   @Override
   public int utimens(String path, Timespec[] timespec) {
+    HiddenFiles.Orphan o = hidden.get(Names.rel(path));
+    if (o != null) {
+      long[] t = times(timespec);
+      return onHidden("utimens", path, o, fd -> Posix.futimens(fd, t[0], t[1]));
+    }
     try {
       long[] t = times(timespec);
       storeUtimens(Names.rel(path), t[0], t[1]);
@@ -639,6 +818,10 @@ public class PassthroughFs extends FuseStubFS {
 
   @Override
   public int truncate(String path, @off_t long size) {
+    HiddenFiles.Orphan o = hidden.get(Names.rel(path));
+    if (o != null) {
+      return onHidden("truncate", path, o, fd -> truncateHidden(fd, size));
+    }
     try {
       storeTruncate(Names.rel(path), size);
       return 0;
@@ -651,8 +834,10 @@ public class PassthroughFs extends FuseStubFS {
   public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
     try {
       Posix.ftruncate(fd(fi), size);
+      ftruncated(path, true);
       return 0;
     } catch (Throwable t) {
+      ftruncated(path, false);
       return fail(t, "ftruncate", path);
     }
   }
