@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -88,6 +89,9 @@ public final class KafkaShipper implements AutoCloseable {
   static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   static final long IDLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  /** How often a send waits to see a partition's first record acknowledged. */
+  static final long PRIME_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
   /** How long reading the partitions' ends may take before connecting counts as failed. */
   static final Duration TAIL_TIMEOUT = Duration.ofSeconds(30);
 
@@ -114,6 +118,20 @@ public final class KafkaShipper implements AutoCloseable {
    * when this producer started ({@link TopicTail}); those ops are acknowledged without sending.
    */
   private long[] held = new long[0];
+
+  /**
+   * Per partition, for the current producer: {@link #CLOSED} until its first record is sent, {@link
+   * #PRIMING} while that record is unacknowledged, {@link #OPEN} after. A broker that has no state
+   * for a new producer id accepts its first batch to a partition whatever its sequence number, so
+   * if that first batch met a retriable error (a leader not ready yet after a broker restart) while
+   * a later one went through, the partition would hold a hole that no retry can fill. Only once the
+   * first record is in does idempotence keep the partition's order.
+   */
+  private AtomicIntegerArray gate = new AtomicIntegerArray(0);
+
+  private static final int CLOSED = 0;
+  private static final int PRIMING = 1;
+  private static final int OPEN = 2;
 
   /**
    * @param producerProps producer settings (bootstrap.servers, SASL/TLS, ...); the shipper forces
@@ -293,6 +311,7 @@ public final class KafkaShipper implements AutoCloseable {
     long from = watermark.contiguous();
     watermark.reset(from);
     held = readTails(partitions, from);
+    gate = new AtomicIntegerArray(partitions);
     failed.set(false);
     producer = new KafkaProducer<>(producerConfig(producerProps));
     if (reader == null) {
@@ -388,6 +407,15 @@ public final class KafkaShipper implements AutoCloseable {
   }
 
   private void send(JournalEntry e) throws InterruptedException {
+    AtomicIntegerArray g = gate;
+    int partition = e.partition();
+    while (g.get(partition) == PRIMING) {
+      if (failed.get() || stopping.get()) {
+        throw new IllegalStateException("a delivery failed or shipping stops");
+      }
+      LockSupport.parkNanos(PRIME_POLL_NANOS);
+    }
+    boolean first = g.compareAndSet(partition, CLOSED, PRIMING);
     while (!inFlight.tryAcquire(50, TimeUnit.MILLISECONDS)) {
       acknowledge();
       if (failed.get() || stopping.get()) {
@@ -408,6 +436,9 @@ public final class KafkaShipper implements AutoCloseable {
                     LOG.warn("delivery of seq {} failed: {}", seq, ex.toString());
                   }
                   return;
+                }
+                if (first) {
+                  g.set(partition, OPEN);
                 }
                 completed(seq);
               });
