@@ -51,25 +51,26 @@ class ConcurrencyTest {
       Path a = f.mnt.resolve("moving-a");
       Path b = f.mnt.resolve("moving-b");
       Files.write(a, new byte[0]);
-      Future<?> renamer =
-          ex.submit(
-              () -> {
-                for (int i = 0; i < 300; i++) {
-                  try {
-                    Files.move(a, b, StandardCopyOption.ATOMIC_MOVE);
-                    Files.move(b, a, StandardCopyOption.ATOMIC_MOVE);
-                  } catch (NoSuchFileException e) {
-                    throw new AssertionError(e);
-                  }
-                }
-                return null;
-              });
+      // Open before the renamer starts: opening by name while it flips the name would race.
       try (FileChannel ch = FileChannel.open(a, StandardOpenOption.WRITE)) {
+        Future<?> renamer =
+            ex.submit(
+                () -> {
+                  for (int i = 0; i < 300; i++) {
+                    try {
+                      Files.move(a, b, StandardCopyOption.ATOMIC_MOVE);
+                      Files.move(b, a, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (NoSuchFileException e) {
+                      throw new AssertionError(e);
+                    }
+                  }
+                  return null;
+                });
         for (int i = 0; !renamer.isDone() || i < 100; i++) {
           ch.write(ByteBuffer.wrap(("record " + i + "\n").getBytes()), ch.size());
         }
+        renamer.get(120, TimeUnit.SECONDS);
       }
-      renamer.get(120, TimeUnit.SECONDS);
       for (Future<?> w : writers) {
         w.get(120, TimeUnit.SECONDS);
       }
